@@ -1,0 +1,29 @@
+/**
+ * Hard limits both sides agree on. Operators tune the soft ones through `ATOMIC_*` settings;
+ * these are the ceilings the wire format itself relies on.
+ */
+export const LIMITS = {
+  /** Longest prompt accepted, in characters. */
+  promptMaxChars: 100_000,
+  /** Largest serialized `metadata` object, in bytes. */
+  metadataMaxBytes: 16_384,
+  /** Deepest nesting allowed inside `metadata`. */
+  metadataMaxDepth: 8,
+  /** Largest client WebSocket frame the edge reads, in bytes. */
+  clientFrameMaxBytes: 262_144,
+  /**
+   * Largest agent-link frame, in bytes. Workers accept WebSocket messages up to 1 MiB; staying
+   * well under it leaves room for the envelope and for a peer's own framing.
+   */
+  agentFrameMaxBytes: 524_288,
+  /** Largest piece of text carried in one `job.event` or `job.result` part. */
+  agentChunkMaxChars: 262_144,
+  /** Files one pipeline may produce. */
+  artifactMaxFiles: 200,
+  /** Bytes one artifact file may hold. */
+  artifactMaxFileBytes: 5_242_880,
+  /** Code accepted by `/api/execute`, in bytes. */
+  executeCodeMaxBytes: 1_048_576,
+  /** Files accepted by `/api/execute`. */
+  executeMaxFiles: 100,
+} as const;

@@ -1,5 +1,9 @@
-import { DurableObject } from "cloudflare:workers";
-export class PipelineDO extends DurableObject {}
-export class SchedulerDO extends DurableObject {}
-export class AgentDO extends DurableObject {}
-export default { fetch() { return new Response("x"); } };
+import { createApp } from "./api/app.ts";
+
+export { AgentDO } from "./agents/agent-do.ts";
+export { PipelineDO } from "./pipeline/pipeline-do.ts";
+export { SchedulerDO } from "./scheduler/scheduler-do.ts";
+
+const app = createApp();
+
+export default app satisfies ExportedHandler<Env>;

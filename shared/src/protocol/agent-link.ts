@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ErrorCode } from "../errors.ts";
-import { ExportTarget, Labels, Requirements } from "./common.ts";
+import { ExportTarget, Labels, PoolName, Requirements } from "./common.ts";
 import { ExecuteRequest, ExecuteResult } from "./sandbox.ts";
 
 /**
@@ -115,6 +115,8 @@ export const Hello = z.object({
   type: z.literal("hello"),
   agent_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "agent ids are 1-64 of [A-Za-z0-9_.-]"),
   version: z.string().max(64),
+  /** The SchedulerDO this agent serves; `default` unless ATOMIC_POOL names another. */
+  pool: PoolName.default("default"),
   labels: Labels,
   capacity: z.object({
     /** Jobs it runs at once (ATOMIC_THREADS). */

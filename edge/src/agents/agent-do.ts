@@ -1,0 +1,383 @@
+import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
+import type { AgentHealth, EdgeToAgent, ErrorCode, Hello, JobEvent, JobResult } from "../../../shared/src/index.ts";
+import { AgentHealth as AgentHealthSchema, AgentToEdge, JobKind, LIMITS, LINK_VERSION } from "../../../shared/src/index.ts";
+import { readConfig, type EdgeConfig } from "../config.ts";
+import { createEdgeLogger, type EdgeLogger } from "../log.ts";
+import { closeQuietly } from "../pipeline/fan-out.ts";
+import type { JobSpec } from "../scheduler/jobs.ts";
+
+const LinkState = z.object({
+  agent_id: z.string(),
+  pool: z.string(),
+  session: z.string(),
+  connected: z.boolean(),
+  draining: z.boolean(),
+  disconnected_at: z.number().nullable(),
+  health: AgentHealthSchema.nullable(),
+});
+type LinkState = z.infer<typeof LinkState>;
+
+const JobRow = z.object({ job_id: z.string(), attempt: z.number(), pipeline_id: z.string(), kind: JobKind });
+type JobRow = z.infer<typeof JobRow>;
+
+const Attachment = z.object({ session: z.string(), agent_id: z.string() });
+const KNOWN_TYPES: ReadonlySet<string> = new Set(AgentToEdge.options.map((option) => option.shape.type.value));
+
+/**
+ * The edge's end of one host-agent's link (DESIGN §6), named by agent id. Terminates its
+ * WebSocket, keeps the jobs it was given, forwards their events and results to the pipelines
+ * (which store and deduplicate them) and acks what is stored. When the agent vanishes it waits a
+ * grace period, then hands every job back to its pipeline to be placed again with `attempt + 1`.
+ */
+export class AgentDO extends DurableObject<Env> {
+  #sql: SqlStorage;
+  #config: EdgeConfig;
+  #log: EdgeLogger;
+  #link: LinkState | null = null;
+  #lastSeen = Date.now();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#config = readConfig(env);
+    this.#log = createEdgeLogger(this.#config.ATOMIC_LOG_LEVEL, { component: "agent-link", agent_id: ctx.id.name });
+    ctx.blockConcurrencyWhile(async () => {
+      this.#sql.exec(`CREATE TABLE IF NOT EXISTS link (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS jobs (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, pipeline_id TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (job_id, attempt));`);
+      const row = this.#sql.exec("SELECT body FROM link WHERE id = 1").toArray()[0];
+      if (row) {
+        const parsed = LinkState.safeParse(JSON.parse(z.string().parse(row["body"])));
+        if (parsed.success) this.#link = parsed.data;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- the socket
+
+  override async fetch(request: Request): Promise<Response> {
+    const agentId = this.ctx.id.name ?? "";
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const session = crypto.randomUUID();
+    // A newer connection from the same agent replaces the older one cleanly.
+    for (const old of this.ctx.getWebSockets()) closeQuietly(old, 4000, "replaced by a newer connection");
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ session, agent_id: agentId });
+    this.#link = {
+      agent_id: agentId,
+      pool: this.#link?.pool ?? "default",
+      session,
+      connected: false,
+      draining: false,
+      disconnected_at: this.#link?.disconnected_at ?? null,
+      health: this.#link?.health ?? null,
+    };
+    this.#saveLink();
+    this.#lastSeen = Date.now();
+    this.#log.info("agent socket opened", { request_id: request.headers.get("X-Request-Id") });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (!this.#isCurrent(ws)) return closeQuietly(ws, 4000, "replaced by a newer connection");
+    this.#lastSeen = Date.now();
+    const text = typeof message === "string" ? message : new TextDecoder().decode(message);
+    if (text.length > LIMITS.agentFrameMaxBytes) {
+      return this.#sendError(ws, "payload_too_large", `frames are limited to ${LIMITS.agentFrameMaxBytes} bytes`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return this.#sendError(ws, "invalid_json", "frame is not valid JSON");
+    }
+    const type = z.object({ type: z.string() }).safeParse(body);
+    if (type.success && !KNOWN_TYPES.has(type.data.type)) {
+      this.#log.debug("ignoring a frame of unknown type", { type: type.data.type });
+      return;
+    }
+    const frame = AgentToEdge.safeParse(body);
+    if (!frame.success) {
+      const issue = frame.error.issues[0];
+      return this.#sendError(ws, "invalid_request", `invalid frame: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "unreadable"}`);
+    }
+    const msg = frame.data;
+    if (msg.type !== "hello" && !this.#link?.connected) {
+      return this.#sendError(ws, "invalid_request", "send hello first");
+    }
+    switch (msg.type) {
+      case "hello":
+        return this.#onHello(ws, msg);
+      case "heartbeat":
+        await this.#updateHealth(msg.health);
+        this.#send(ws, { v: LINK_VERSION, type: "heartbeat.ack", at: Date.now() });
+        return;
+      case "job.accepted":
+        this.#log.debug("job accepted", { job_id: msg.job_id, attempt: msg.attempt });
+        return;
+      case "job.rejected":
+        return this.#onRejected(msg.job_id, msg.attempt, msg.reason);
+      case "job.event":
+        return this.#onEvent(ws, msg);
+      case "job.result":
+        return this.#onResult(ws, msg);
+      case "draining":
+        this.#link!.draining = true;
+        this.#saveLink();
+        this.#log.info("agent is draining");
+        await this.#scheduler().agentStatus(this.#link!.agent_id, { draining: true });
+        return;
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, "closed");
+    if (this.#isCurrent(ws)) await this.#disconnected(`socket closed (${code})`);
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    if (this.#isCurrent(ws)) await this.#disconnected(`socket error: ${String(error)}`);
+  }
+
+  async #disconnected(why: string): Promise<void> {
+    const link = this.#link;
+    if (!link || link.disconnected_at !== null) return;
+    link.connected = false;
+    link.disconnected_at = Date.now();
+    this.#saveLink();
+    this.#log.warn("agent disconnected; waiting for it to come back", { why, grace_ms: this.#config.ATOMIC_AGENT_GRACE_MS });
+    await this.#scheduler().agentStatus(link.agent_id, { connected: false });
+    await this.ctx.storage.setAlarm(Date.now() + this.#config.ATOMIC_AGENT_GRACE_MS);
+  }
+
+  // ---------------------------------------------------------------- frames
+
+  async #onHello(ws: WebSocket, hello: Hello): Promise<void> {
+    const link = this.#link!;
+    if (hello.agent_id !== link.agent_id) {
+      this.#sendError(ws, "forbidden", `hello names agent ${hello.agent_id} but this link is for ${link.agent_id}`);
+      return closeQuietly(ws, 1008, "agent id mismatch");
+    }
+    const known = new Map(this.#jobs().map((job) => [`${job.job_id}#${job.attempt}`, job]));
+    const kept: JobRow[] = [];
+    const cancel: Array<{ job_id: string; attempt: number }> = [];
+    const acked: Array<{ job_id: string; attempt: number; seq: number }> = [];
+    for (const running of hello.running) {
+      const job = known.get(`${running.job_id}#${running.attempt}`);
+      const status = job ? await this.#pipeline(job.pipeline_id).jobStatus(job.job_id, job.attempt) : null;
+      if (job && status?.current) {
+        kept.push(job);
+        acked.push({ job_id: job.job_id, attempt: job.attempt, seq: status.last_seq });
+        known.delete(`${job.job_id}#${job.attempt}`);
+      } else {
+        cancel.push(running);
+      }
+    }
+    // Jobs this agent had and no longer mentions are gone with its last process.
+    for (const lost of known.values()) await this.#handBack(lost, "the host-agent came back without it");
+    link.pool = hello.pool;
+    link.connected = true;
+    link.draining = false;
+    link.disconnected_at = null;
+    link.health = hello.health;
+    this.#saveLink();
+    this.#send(ws, {
+      v: LINK_VERSION,
+      type: "welcome",
+      agent_id: link.agent_id,
+      heartbeat_ms: this.#config.ATOMIC_HEARTBEAT_MS,
+      cancel,
+      acked,
+    });
+    this.#log.info("agent linked", { pool: hello.pool, version: hello.version, kept: kept.length, cancelled: cancel.length });
+    await this.#scheduler().agentUp({
+      agent_id: link.agent_id,
+      labels: hello.labels,
+      capacity: hello.capacity.jobs,
+      kinds: hello.capacity.kinds,
+      health: hello.health,
+      jobs: kept.map((job) => ({ job_id: job.job_id, attempt: job.attempt })),
+    });
+    await this.#armAlarm();
+  }
+
+  async #onEvent(ws: WebSocket, msg: JobEvent): Promise<void> {
+    const job = this.#job(msg.job_id, msg.attempt);
+    if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.seq);
+    const ack = await this.#pipeline(job.pipeline_id).jobEvent(msg.job_id, msg.attempt, msg.seq, msg.event);
+    if (ack.status === "stale") return this.#cancelStale(ws, job);
+    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: msg.job_id, attempt: msg.attempt, seq: ack.last_seq, result: false });
+  }
+
+  async #onResult(ws: WebSocket, msg: JobResult): Promise<void> {
+    const job = this.#job(msg.job_id, msg.attempt);
+    if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.events);
+    const ack = await this.#pipeline(job.pipeline_id).jobResult(msg.job_id, msg.attempt, msg.events, msg.outcome);
+    if (ack.status === "missing_events") {
+      this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: msg.job_id, attempt: msg.attempt, seq: ack.last_seq, result: false });
+      return;
+    }
+    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: msg.job_id, attempt: msg.attempt, seq: msg.events, result: true });
+    await this.#release(job);
+  }
+
+  async #onRejected(jobId: string, attempt: number, reason: string): Promise<void> {
+    const job = this.#job(jobId, attempt);
+    if (job) await this.#handBack(job, `the host-agent refused the job: ${reason}`);
+  }
+
+  /** An agent may only report on jobs it was given: anything else is acked away and cancelled. */
+  #forgetUnknown(ws: WebSocket, jobId: string, attempt: number, seq: number): void {
+    this.#log.warn("frame about a job this agent does not hold", { job_id: jobId, attempt });
+    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: jobId, attempt, seq, result: true });
+    this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id: jobId, attempt, reason: "not a job of this agent" });
+  }
+
+  async #cancelStale(ws: WebSocket, job: JobRow): Promise<void> {
+    this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id: job.job_id, attempt: job.attempt, reason: "superseded" });
+    await this.#release(job);
+  }
+
+  // ---------------------------------------------------------------- RPC from the scheduler
+
+  /** Sends a job to the agent; false when it cannot take one now (gone or draining). */
+  async assign(spec: JobSpec): Promise<boolean> {
+    const ws = this.#currentSocket();
+    if (!ws || !this.#link?.connected || this.#link.draining || spec.pipeline_id === null) return false;
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO jobs (job_id, attempt, pipeline_id, kind) VALUES (?, ?, ?, ?)",
+      spec.job_id,
+      spec.attempt,
+      spec.pipeline_id,
+      spec.kind,
+    );
+    const sent = this.#send(ws, {
+      v: LINK_VERSION,
+      type: "job.assign",
+      job_id: spec.job_id,
+      attempt: spec.attempt,
+      pipeline_id: spec.pipeline_id,
+      kind: spec.kind,
+      payload: spec.payload,
+      deadline_ms: spec.deadline_ms,
+    });
+    if (!sent) this.#sql.exec("DELETE FROM jobs WHERE job_id = ? AND attempt = ?", spec.job_id, spec.attempt);
+    return sent;
+  }
+
+  async cancelJob(jobId: string, attempt: number, reason: string): Promise<void> {
+    const job = this.#job(jobId, attempt);
+    if (!job) return;
+    const ws = this.#currentSocket();
+    if (ws) this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id: jobId, attempt, reason });
+    await this.#release(job);
+  }
+
+  // ---------------------------------------------------------------- alarm: heartbeats and grace
+
+  override async alarm(): Promise<void> {
+    const link = this.#link;
+    if (!link) return;
+    const now = Date.now();
+    if (!link.connected && link.disconnected_at !== null) {
+      if (now < link.disconnected_at + this.#config.ATOMIC_AGENT_GRACE_MS) return this.#armAlarm();
+      this.#log.warn("agent did not come back in its grace period; placing its jobs again", { jobs: this.#jobs().length });
+      for (const job of this.#jobs()) await this.#handBack(job, "the host-agent vanished");
+      await this.#scheduler().agentGone(link.agent_id);
+      return;
+    }
+    const ws = this.#currentSocket();
+    if (link.connected && ws && now - this.#lastSeen > this.#config.ATOMIC_HEARTBEAT_MS * 3) {
+      closeQuietly(ws, 1011, "heartbeat timeout");
+      await this.#disconnected("no heartbeat");
+      return;
+    }
+    await this.#armAlarm();
+  }
+
+  async #armAlarm(): Promise<void> {
+    const link = this.#link;
+    if (!link) return;
+    const at = link.connected
+      ? Date.now() + this.#config.ATOMIC_HEARTBEAT_MS * 3
+      : (link.disconnected_at ?? Date.now()) + this.#config.ATOMIC_AGENT_GRACE_MS;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  async #handBack(job: JobRow, reason: string): Promise<void> {
+    await this.#release(job);
+    await this.#pipeline(job.pipeline_id)
+      .jobLost(job.job_id, job.attempt, reason)
+      .catch((error: unknown) => this.#log.error("could not hand a job back", { job_id: job.job_id, error }));
+  }
+
+  async #release(job: JobRow): Promise<void> {
+    this.#sql.exec("DELETE FROM jobs WHERE job_id = ? AND attempt = ?", job.job_id, job.attempt);
+    await this.#scheduler()
+      .jobReleased(job.job_id, job.attempt)
+      .catch((error: unknown) => this.#log.error("could not release a job", { job_id: job.job_id, error }));
+  }
+
+  async #updateHealth(health: AgentHealth): Promise<void> {
+    const link = this.#link!;
+    if (JSON.stringify(link.health) === JSON.stringify(health)) return;
+    link.health = health;
+    this.#saveLink();
+    await this.#scheduler().agentStatus(link.agent_id, { health });
+  }
+
+  #jobs(): JobRow[] {
+    return this.#sql
+      .exec("SELECT job_id, attempt, pipeline_id, kind FROM jobs")
+      .toArray()
+      .flatMap((row) => {
+        const parsed = JobRow.safeParse(row);
+        return parsed.success ? [parsed.data] : [];
+      });
+  }
+
+  #job(jobId: string, attempt: number): JobRow | null {
+    const row = this.#sql.exec("SELECT job_id, attempt, pipeline_id, kind FROM jobs WHERE job_id = ? AND attempt = ?", jobId, attempt).toArray()[0];
+    const parsed = JobRow.safeParse(row);
+    return parsed.success ? parsed.data : null;
+  }
+
+  #isCurrent(ws: WebSocket): boolean {
+    const attachment = Attachment.safeParse(ws.deserializeAttachment());
+    return attachment.success && attachment.data.session === this.#link?.session;
+  }
+
+  #currentSocket(): WebSocket | null {
+    return this.ctx.getWebSockets().find((ws) => this.#isCurrent(ws)) ?? null;
+  }
+
+  #send(ws: WebSocket, frame: EdgeToAgent): boolean {
+    try {
+      ws.send(JSON.stringify(frame));
+      return true;
+    } catch (error) {
+      this.#log.warn("could not send to the agent", { type: frame.type, error });
+      return false;
+    }
+  }
+
+  #sendError(ws: WebSocket, code: ErrorCode, message: string): void {
+    this.#log.warn("bad frame from agent", { code, message });
+    this.#send(ws, { v: LINK_VERSION, type: "error", code, message });
+  }
+
+  #saveLink(): void {
+    if (this.#link) this.#sql.exec("INSERT OR REPLACE INTO link (id, body) VALUES (1, ?)", JSON.stringify(this.#link));
+  }
+
+  #scheduler() {
+    return this.env.SCHEDULER.getByName(this.#link?.pool ?? "default");
+  }
+
+  #pipeline(id: string) {
+    return this.env.PIPELINE.getByName(id);
+  }
+}

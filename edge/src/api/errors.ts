@@ -1,0 +1,59 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ERROR_STATUS, type ErrorCode } from "../../../shared/src/index.ts";
+
+/** A failure with a code from the closed set; `app.onError` turns it into the JSON error shape. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly code: ErrorCode;
+  readonly headers: Record<string, string>;
+  readonly extra: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: { headers?: Record<string, string>; extra?: Record<string, unknown> } = {}) {
+    super(message);
+    this.code = code;
+    this.headers = options.headers ?? {};
+    this.extra = options.extra ?? {};
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+/** `{success:false, error:{code,message}, request_id}` with the code's status. */
+export function errorResponse(c: Context, error: ApiError): Response {
+  const requestId = c.get("requestId") ?? "";
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  return c.json(
+    { success: false, error: { code: error.code, message: error.message }, request_id: requestId, ...error.extra },
+    error.status as 400,
+  );
+}
+
+/** Names every field a body got wrong, so the caller can fix all of them at once. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 8)
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join(".") : "body";
+      if (issue.code === "unrecognized_keys") return `${path}: unknown field(s) ${issue.keys.join(", ")}`;
+      return `${path}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+/** Reads a JSON body; a body that is not JSON is a 400 `invalid_json`, never a 500. */
+export async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header("Content-Type") ?? "";
+  if (type !== "" && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    throw new ApiError("invalid_request", `Content-Type must be application/json, not ${type}`);
+  }
+  const text = await c.req.text();
+  if (text.trim() === "") throw new ApiError("invalid_json", "the request body is empty; send a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiError("invalid_json", `the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

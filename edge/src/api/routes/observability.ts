@@ -1,0 +1,90 @@
+import { Hono } from "hono";
+import type { HealthResponse, MetricsResponse, StatusResponse } from "../../../../shared/src/index.ts";
+import { PoolName } from "../../../../shared/src/index.ts";
+import { quantileMs } from "../../metrics/histogram.ts";
+import { toPrometheus } from "../../metrics/prometheus.ts";
+import type { MetricsSnapshot } from "../../metrics/snapshot.ts";
+import { STARTED_AT, VERSION, type AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+export const observabilityRoutes = new Hono<AppEnv>();
+
+async function snapshotOf(c: import("hono").Context<AppEnv>): Promise<{ pool: string; snapshot: MetricsSnapshot }> {
+  const raw = c.req.query("pool") ?? "default";
+  const pool = PoolName.safeParse(raw);
+  if (!pool.success) throw new ApiError("invalid_request", `pool: ${pool.error.issues[0]?.message ?? "invalid"}`);
+  return { pool: pool.data, snapshot: await c.env.SCHEDULER.getByName(pool.data).snapshot() };
+}
+
+/** `GET /health`: the seed's shape, with the state of the linked host-agents behind it. */
+observabilityRoutes.get("/health", async (c) => {
+  const { snapshot } = await snapshotOf(c);
+  const linked = snapshot.agents.filter((agent) => agent.connected);
+  const healthyLlm = linked.find((agent) => agent.health.llm.status === "healthy");
+  const llm: HealthResponse["llm_agent"] = healthyLlm
+    ? "healthy"
+    : linked.some((agent) => agent.health.llm.status === "unhealthy")
+      ? "unhealthy"
+      : "unavailable";
+  const body: HealthResponse = {
+    status: llm === "healthy" ? "ok" : "degraded",
+    llm_agent: llm,
+    llm_provider: healthyLlm?.health.llm.provider ?? null,
+    docker: linked.some((agent) => agent.health.docker.status === "available") ? "available" : "unavailable",
+    uptime_ms: Date.now() - STARTED_AT,
+    agents_connected: linked.length,
+    auth: "open",
+    version: VERSION,
+  };
+  return c.json(body);
+});
+
+/** `GET /api/metrics`: the seed's shape, and more. */
+observabilityRoutes.get("/api/metrics", async (c) => {
+  const { snapshot } = await snapshotOf(c);
+  const completed = snapshot.histograms["pipeline_completed"];
+  const body: MetricsResponse = {
+    ...snapshot.counters,
+    average_latency_ms: completed && completed.count > 0 ? (completed.sum / completed.count) * 1000 : 0,
+    p50_latency_ms: completed ? quantileMs(completed, 0.5) : null,
+    p99_latency_ms: completed ? quantileMs(completed, 0.99) : null,
+    active_pipelines: snapshot.active_pipelines,
+    queue_size: snapshot.queue_size,
+    agents_connected: snapshot.agents.filter((agent) => agent.connected).length,
+    jobs_running: snapshot.jobs_running,
+    jobs_waiting: snapshot.jobs_waiting,
+  };
+  return c.json(body);
+});
+
+/** `GET /api/status`: the seed's shape, plus limits and agents. */
+observabilityRoutes.get("/api/status", async (c) => {
+  const { snapshot } = await snapshotOf(c);
+  const body: StatusResponse = {
+    running: true,
+    active_pipelines: snapshot.active_pipelines,
+    queue_size: snapshot.queue_size,
+    max_concurrent: snapshot.max_concurrent,
+    max_queue_size: snapshot.max_queue_size,
+    queue_by_priority: snapshot.queue_by_priority,
+    agents: snapshot.agents.map((agent) => ({
+      agent_id: agent.agent_id,
+      connected: agent.connected,
+      draining: agent.draining,
+      labels: agent.labels,
+      capacity: agent.capacity,
+      running: agent.running,
+      llm: agent.health.llm.status,
+      docker: agent.health.docker.status,
+    })),
+  };
+  return c.json(body);
+});
+
+/** `GET /metrics`: Prometheus text format, latency histograms in seconds. */
+observabilityRoutes.get("/metrics", async (c) => {
+  const { pool, snapshot } = await snapshotOf(c);
+  return c.body(toPrometheus(snapshot, pool, Date.now() - STARTED_AT), 200, {
+    "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+  });
+});

@@ -1,0 +1,92 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { FINAL_STATES } from "../../../../shared/src/index.ts";
+import { artifactKeys } from "../../pipeline/links.ts";
+import { safeRelativePath } from "../../pipeline/split-files.ts";
+import { PIPELINE_ID, type AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+export const pipelineRoutes = new Hono<AppEnv>();
+
+function pipelineId(c: Context<AppEnv>): string {
+  const id = c.req.param("id") ?? "";
+  if (!PIPELINE_ID.test(id)) throw new ApiError("not_found", `no pipeline ${id}`);
+  return id;
+}
+
+function afterParam(c: Context<AppEnv>): number {
+  const raw = c.req.query("after") ?? c.req.header("Last-Event-ID") ?? "0";
+  const after = Number(raw);
+  if (!Number.isInteger(after) || after < 0) throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${raw}`);
+  return after;
+}
+
+/** `GET /api/pipelines/:id`: state, stage, progress, timings, result or error. */
+pipelineRoutes.get("/api/pipelines/:id", async (c) => {
+  const id = pipelineId(c);
+  const view = await c.env.PIPELINE.getByName(id).view();
+  if (!view) throw new ApiError("not_found", `no pipeline ${id}`);
+  return c.json(view);
+});
+
+/** `POST /api/pipelines/:id/cancel`: cancels it, and its running job on the host. */
+pipelineRoutes.post("/api/pipelines/:id/cancel", async (c) => {
+  const id = pipelineId(c);
+  const stub = c.env.PIPELINE.getByName(id);
+  const before = await stub.view();
+  if (!before) throw new ApiError("not_found", `no pipeline ${id}`);
+  if (FINAL_STATES.has(before.state)) throw new ApiError("conflict", `pipeline ${id} already ended ${before.state}`);
+  const view = await stub.cancel("cancelled by request");
+  return c.json({ success: true, request_id: c.get("requestId"), pipeline_id: id, state: view?.state ?? "CANCELLED" });
+});
+
+/** `GET /api/pipelines/:id/events`: the event log as SSE, resumable with `Last-Event-ID` or `?after=`. */
+pipelineRoutes.get("/api/pipelines/:id/events", async (c) => {
+  const id = pipelineId(c);
+  const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
+  const response = await c.env.PIPELINE.getByName(id).fetch(`https://pipeline/sse?after=${afterParam(c)}${mode}`);
+  if (response.status === 404) throw new ApiError("not_found", `no pipeline ${id}`);
+  return new Response(response.body, { status: response.status, headers: response.headers });
+});
+
+/** `GET /api/pipelines/:id/artifacts`: the manifest (or the tar bundle with `Accept: application/x-tar`). */
+pipelineRoutes.get("/api/pipelines/:id/artifacts", async (c) => {
+  const id = pipelineId(c);
+  if ((c.req.header("Accept") ?? "").includes("application/x-tar")) return bundle(c, id);
+  const object = await c.env.ARTIFACTS.get(artifactKeys.manifest(id));
+  if (!object) throw new ApiError("not_found", `pipeline ${id} has no artifacts (yet)`);
+  return new Response(object.body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
+});
+
+/** `GET /api/pipelines/:id/artifacts.tar`: every file in one tar. */
+pipelineRoutes.get("/api/pipelines/:id/artifacts.tar", async (c) => bundle(c, pipelineId(c)));
+
+/** `GET /api/pipelines/:id/artifacts/<path>`: one file. */
+pipelineRoutes.get("/api/pipelines/:id/artifacts/*", async (c) => {
+  const id = pipelineId(c);
+  const prefix = `/api/pipelines/${id}/artifacts/`;
+  const raw = decodeURIComponent(new URL(c.req.url).pathname.slice(prefix.length));
+  const path = safeRelativePath(raw);
+  if (path === null) throw new ApiError("invalid_request", `not a file path inside the artifacts: ${raw}`);
+  const object = await c.env.ARTIFACTS.get(artifactKeys.file(id, path));
+  if (!object) throw new ApiError("not_found", `pipeline ${id} has no file ${path}`);
+  return new Response(object.body, {
+    headers: {
+      "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
+      "Content-Length": String(object.size),
+      ETag: object.httpEtag,
+    },
+  });
+});
+
+async function bundle(c: Context<AppEnv>, id: string): Promise<Response> {
+  const object = await c.env.ARTIFACTS.get(artifactKeys.bundle(id));
+  if (!object) throw new ApiError("not_found", `pipeline ${id} has no artifacts (yet)`);
+  return new Response(object.body, {
+    headers: {
+      "Content-Type": "application/x-tar",
+      "Content-Length": String(object.size),
+      "Content-Disposition": `attachment; filename="${id}.tar"`,
+    },
+  });
+}

@@ -1,0 +1,42 @@
+import { Hono } from "hono";
+import { PIPELINE_ID, type AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+export const streamRoutes = new Hono<AppEnv>();
+
+function requireUpgrade(request: Request): void {
+  if ((request.headers.get("Upgrade") ?? "").toLowerCase() !== "websocket") {
+    throw new ApiError("invalid_request", "this route speaks WebSocket: send Upgrade: websocket");
+  }
+}
+
+function forward(request: Request, url: string, requestId: string): Request {
+  const headers = new Headers(request.headers);
+  headers.set("X-Request-Id", requestId);
+  return new Request(url, { headers, method: "GET" });
+}
+
+/**
+ * `GET /ws/stream`: the seed's protocol. The socket belongs to a new pipeline whose Durable
+ * Object starts it on the first client message.
+ */
+streamRoutes.get("/ws/stream", async (c) => {
+  requireUpgrade(c.req.raw);
+  const id = crypto.randomUUID();
+  const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
+  return c.env.PIPELINE.getByName(id).fetch(forward(c.req.raw, `https://pipeline/ws?role=start${mode}`, c.get("requestId")));
+});
+
+/** `GET /ws/pipelines/:id?after=SEQ`: follow any pipeline, replaying the events after SEQ. */
+streamRoutes.get("/ws/pipelines/:id", async (c) => {
+  requireUpgrade(c.req.raw);
+  const id = c.req.param("id");
+  if (!PIPELINE_ID.test(id)) throw new ApiError("not_found", `no pipeline ${id}`);
+  const rawAfter = c.req.query("after") ?? "0";
+  const after = Number(rawAfter);
+  if (!Number.isInteger(after) || after < 0) throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${rawAfter}`);
+  const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
+  return c.env.PIPELINE.getByName(id).fetch(
+    forward(c.req.raw, `https://pipeline/ws?role=subscribe&after=${after}${mode}`, c.get("requestId")),
+  );
+});

@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+const int = (name: string, fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(fallback);
+
+const logLevel = z
+  .string()
+  .default("INFO")
+  .transform((raw) => raw.toLowerCase().replace(/^warning$/, "warn"))
+  .pipe(z.enum(["debug", "info", "warn", "error", "silent"], { error: "ATOMIC_LOG_LEVEL must be DEBUG, INFO, WARN, ERROR or SILENT" }));
+
+/**
+ * Every setting of the edge, read from `wrangler.toml` `[vars]` and secrets. Parsed once per
+ * isolate; a bad value answers every request with a 500 that names the variable.
+ */
+export const EdgeConfigSchema = z.object({
+  ATOMIC_LOG_LEVEL: logLevel,
+  ATOMIC_CORS_ORIGINS: z.string().default("*"),
+  ATOMIC_MAX_QUEUE_SIZE: int("ATOMIC_MAX_QUEUE_SIZE", 1000, 1, 1_000_000),
+  ATOMIC_MAX_CONCURRENT: int("ATOMIC_MAX_CONCURRENT", 10, 1, 100_000),
+  ATOMIC_AGENT_WAIT_MS: int("ATOMIC_AGENT_WAIT_MS", 30_000, 0, 3_600_000),
+  ATOMIC_STAGE_TIMEOUT_MS: int("ATOMIC_STAGE_TIMEOUT_MS", 300_000, 100, 86_400_000),
+  ATOMIC_STAGE_RETRIES: int("ATOMIC_STAGE_RETRIES", 2, 0, 20),
+  ATOMIC_AGENT_GRACE_MS: int("ATOMIC_AGENT_GRACE_MS", 10_000, 0, 3_600_000),
+  ATOMIC_HEARTBEAT_MS: int("ATOMIC_HEARTBEAT_MS", 5_000, 100, 600_000),
+  ATOMIC_MAX_BODY_BYTES: int("ATOMIC_MAX_BODY_BYTES", 1_048_576, 1024, 104_857_600),
+  ATOMIC_MAX_SUBSCRIBERS: int("ATOMIC_MAX_SUBSCRIBERS", 2_000, 1, 32_000),
+  ATOMIC_PIPELINE_RETENTION_HOURS: int("ATOMIC_PIPELINE_RETENTION_HOURS", 24, 1, 24 * 365),
+  ATOMIC_MAX_ATTEMPTS: int("ATOMIC_MAX_ATTEMPTS", 5, 1, 100),
+  /** Secret. The bearer token host-agents present on `/agent/connect`. */
+  ATOMIC_AGENT_TOKEN: z.string().optional(),
+});
+export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const cache = new WeakMap<object, EdgeConfig>();
+
+/** Reads the configuration from the Worker's env, once per env object. */
+export function readConfig(env: object): EdgeConfig {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(EdgeConfigSchema.shape)) {
+    const value: unknown = Reflect.get(env, key);
+    // An empty string in [vars] or .dev.vars means "not set", as it does in a shell.
+    values[key] = value === "" ? undefined : value;
+  }
+  const parsed = EdgeConfigSchema.safeParse(values);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+    throw new ConfigError(`invalid configuration: ${detail}`);
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

@@ -1,0 +1,66 @@
+import { z } from "zod";
+import type { ClientEvent } from "../../../shared/src/index.ts";
+import { ClientEvent as ClientEventSchema } from "../../../shared/src/index.ts";
+
+/** An event as stored: the client event without `content`, which is derived when it is sent. */
+export type StoredEvent = ClientEvent;
+
+const Row = z.object({ seq: z.number(), body: z.string() });
+
+/**
+ * The pipeline's append-only event log in the Durable Object's SQLite. `seq` starts at 1 and has
+ * no gaps, so `after=SEQ` replays exactly what a client missed.
+ */
+export class EventLog {
+  #sql: SqlStorage;
+  #lastSeq: number;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    const row = sql.exec("SELECT COALESCE(MAX(seq), 0) AS last FROM events").one();
+    this.#lastSeq = z.number().parse(row["last"]);
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Stores an event under the next seq and returns it with that seq. */
+  append<E extends DistributiveOmit<ClientEvent, "seq">>(event: E): E & { seq: number } {
+    const seq = this.#lastSeq + 1;
+    const stored = { ...event, seq };
+    this.#sql.exec("INSERT INTO events (seq, body) VALUES (?, ?)", seq, JSON.stringify(stored));
+    this.#lastSeq = seq;
+    return stored;
+  }
+
+  /** Every stored event with seq greater than `after`, in order. */
+  *since(after: number): Generator<StoredEvent> {
+    for (const raw of this.#sql.exec("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", after)) {
+      const row = Row.parse(raw);
+      const parsed = ClientEventSchema.safeParse(JSON.parse(row.body));
+      if (parsed.success) yield parsed.data;
+    }
+  }
+}
+
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Follows the running text of GENERATING through a stream of events: a `stage` event that
+ * (re)starts GENERATING resets it, each chunk adds its delta.
+ */
+export class ContentTracker {
+  text = "";
+
+  /** Feeds one event; returns the running content after it when the event is a chunk. */
+  feed(event: StoredEvent): string | undefined {
+    if (event.type === "stage" && event.stage === "GENERATING" && event.status === "started") this.text = "";
+    if (event.type === "chunk") {
+      this.text += event.delta;
+      return this.text;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from "zod";
+import {
+  ArtifactsSummary,
+  ErrorBody,
+  ExportOutcome,
+  GenerateRequest,
+  JobKind,
+  PipelineState,
+  Priority,
+  Requirements,
+  StageName,
+  ValidationOutcome,
+} from "../../../shared/src/index.ts";
+
+export const StageRecord = z.object({
+  stage: StageName,
+  status: z.enum(["pending", "running", "completed", "failed", "skipped", "cancelled"]),
+  attempts: z.number().int().nonnegative(),
+  started_at: z.number().nullable(),
+  duration_ms: z.number().nullable(),
+});
+export type StageRecord = z.infer<typeof StageRecord>;
+
+/** The job a stage is waiting for. */
+export const JobRef = z.object({
+  job_id: z.string(),
+  attempt: z.number().int().positive(),
+  kind: JobKind,
+  /** Highest event seq stored for this attempt: events at or below it are duplicates. */
+  last_seq: z.number().int().nonnegative(),
+  dispatched_at: z.number(),
+});
+export type JobRef = z.infer<typeof JobRef>;
+
+/** Everything a PipelineDO remembers about its pipeline, stored as one row. */
+export const PipelineRecord = z.object({
+  id: z.string(),
+  request_id: z.string(),
+  request: GenerateRequest,
+  pool: z.string(),
+  priority: Priority,
+  state: PipelineState,
+  created_at: z.number(),
+  updated_at: z.number(),
+  admitted_at: z.number().nullable(),
+  finished_at: z.number().nullable(),
+  stages: z.array(StageRecord),
+  stage_index: z.number().int(),
+  /** Attempts of the current stage so far (1 on its first run). */
+  stage_attempt: z.number().int().nonnegative(),
+  /** Retries spent on the current stage's retryable failures. */
+  stage_retries: z.number().int().nonnegative(),
+  stage_deadline_at: z.number().nullable(),
+  job: JobRef.nullable(),
+  requirements: Requirements.nullable(),
+  artifacts: ArtifactsSummary.nullable(),
+  validation: ValidationOutcome.nullable(),
+  export: ExportOutcome.nullable(),
+  error: ErrorBody.nullable(),
+  content_chars: z.number().int().nonnegative(),
+  cleanup_at: z.number().nullable(),
+});
+export type PipelineRecord = z.infer<typeof PipelineRecord>;

@@ -1,0 +1,51 @@
+import type { ErrorBody, GenerateRequest, JobKind, StageName } from "../../../shared/src/index.ts";
+import type { EdgeConfig } from "../config.ts";
+import type { EdgeLogger } from "../log.ts";
+import type { PipelineRecord } from "./record.ts";
+
+/** What a stage asks the pipeline to do next. */
+export type StageStep =
+  /** The stage is done; `patch` is merged into the pipeline's record. */
+  | { kind: "complete"; patch?: Partial<PipelineRecord> }
+  /**
+   * Run a job on a host-agent and wait for its result. `wait` queues it until an agent can take
+   * it (up to ATOMIC_AGENT_WAIT_MS); `if-available` gives up at once when none can.
+   */
+  | { kind: "job"; job: { kind: JobKind; payload: unknown; mode: "wait" | "if-available" } }
+  | { kind: "fail"; error: ErrorBody; retryable: boolean };
+
+export type JobOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: ErrorBody["code"]; message: string; retryable: boolean } };
+
+/** What a stage handler sees of its pipeline. */
+export interface StageContext {
+  readonly record: Readonly<PipelineRecord>;
+  readonly env: Env;
+  readonly config: EdgeConfig;
+  readonly log: EdgeLogger;
+  /** The text GENERATING has produced so far (this attempt). */
+  content(): string;
+  /** Appends generated text and streams it to clients as a chunk. */
+  appendContent(delta: string): void;
+  /** Sends the seed's closing chunk (`is_final: true`, the whole content). */
+  finishContent(): void;
+}
+
+/**
+ * One pipeline stage. Adding a stage is one handler file and one line in `stages/index.ts`, as
+ * the seed's "Adding New Pipeline Stages" has it.
+ */
+export interface StageHandler {
+  readonly name: StageName;
+  /** Whether a pipeline with this request runs the stage at all. */
+  applies(request: GenerateRequest): boolean;
+  /** Milliseconds one attempt may take before it counts as timed out (default ATOMIC_STAGE_TIMEOUT_MS). */
+  timeoutMs?(config: EdgeConfig): number;
+  start(ctx: StageContext): Promise<StageStep>;
+  /** A `job` step was refused at once (`if-available` and no agent free). */
+  onUnavailable?(ctx: StageContext): Promise<StageStep>;
+  /** A streamed event of the stage's job. */
+  onEvent?(ctx: StageContext, event: import("../../../shared/src/index.ts").JobEventBody): void;
+  onResult(ctx: StageContext, outcome: JobOutcome): Promise<StageStep>;
+}

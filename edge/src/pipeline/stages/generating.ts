@@ -1,0 +1,42 @@
+import { GenerateResult } from "../../../../shared/src/index.ts";
+import { requirementsByRules } from "../rules.ts";
+import type { StageHandler } from "../stage.ts";
+
+/** GENERATING: an `llm.generate` job on a host-agent, its tokens streamed to every client. */
+export const generatingStage: StageHandler = {
+  name: "GENERATING",
+  applies: () => true,
+  async start(ctx) {
+    const { prompt, metadata = {} } = ctx.record.request;
+    const requirements = ctx.record.requirements ?? requirementsByRules(prompt, metadata);
+    return { kind: "job", job: { kind: "llm.generate", payload: { prompt, requirements, metadata }, mode: "wait" } };
+  },
+  onEvent(ctx, event) {
+    if (event.kind === "token") ctx.appendContent(event.text);
+  },
+  async onResult(ctx, outcome) {
+    if (!outcome.ok) return { kind: "fail", error: outcome.error, retryable: outcome.error.retryable };
+    const result = GenerateResult.safeParse(outcome.result);
+    if (!result.success) {
+      return {
+        kind: "fail",
+        error: { code: "agent_error", message: "llm.generate answered a result without chars/finish_reason/provider" },
+        retryable: true,
+      };
+    }
+    const content = ctx.content();
+    if (result.data.chars !== content.length) {
+      // The agent says it streamed more (or less) than arrived: never package a torn program.
+      return {
+        kind: "fail",
+        error: {
+          code: "agent_error",
+          message: `llm.generate streamed ${content.length} characters but reported ${result.data.chars}`,
+        },
+        retryable: true,
+      };
+    }
+    ctx.finishContent();
+    return { kind: "complete", patch: { content_chars: content.length } };
+  },
+};

@@ -1,0 +1,8 @@
+import type { StageHandler } from "../stage.ts";
+import { exportingStage } from "./exporting.ts";
+import { generatingStage } from "./generating.ts";
+import { packagingStage } from "./packaging.ts";
+import { parsingStage } from "./parsing.ts";
+
+/** The registered stages, in the order a pipeline runs them. */
+export const STAGES: readonly StageHandler[] = [parsingStage, generatingStage, packagingStage, exportingStage];

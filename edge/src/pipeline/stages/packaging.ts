@@ -1,0 +1,82 @@
+import type { ArtifactFile, ArtifactManifest, ArtifactsSummary } from "../../../../shared/src/index.ts";
+import { LIMITS } from "../../../../shared/src/index.ts";
+import { artifactKeys } from "../links.ts";
+import { requirementsByRules } from "../rules.ts";
+import { splitFiles } from "../split-files.ts";
+import type { StageHandler } from "../stage.ts";
+import { buildTar } from "../tar.ts";
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * PACKAGING: cuts the generated text into files, writes each to R2 with a manifest (path, size,
+ * sha256, language) and a tar bundle of all of them.
+ */
+export const packagingStage: StageHandler = {
+  name: "PACKAGING",
+  applies: () => true,
+  timeoutMs: (config) => Math.min(config.ATOMIC_STAGE_TIMEOUT_MS, 60_000),
+  async start(ctx) {
+    const id = ctx.record.id;
+    const { prompt, metadata = {} } = ctx.record.request;
+    const requirements = ctx.record.requirements ?? requirementsByRules(prompt, metadata);
+    const files = splitFiles(ctx.content(), requirements.entry_file, requirements.language);
+    if (files.length > LIMITS.artifactMaxFiles) {
+      return {
+        kind: "fail",
+        error: { code: "invalid_request", message: `output holds ${files.length} files; the limit is ${LIMITS.artifactMaxFiles}` },
+        retryable: false,
+      };
+    }
+    const encoder = new TextEncoder();
+    const encoded = files.map((file) => ({ ...file, bytes: encoder.encode(file.content) }));
+    const tooBig = encoded.find((file) => file.bytes.length > LIMITS.artifactMaxFileBytes);
+    if (tooBig) {
+      return {
+        kind: "fail",
+        error: {
+          code: "invalid_request",
+          message: `${tooBig.path} is ${tooBig.bytes.length} bytes; the artifact limit is ${LIMITS.artifactMaxFileBytes}`,
+        },
+        retryable: false,
+      };
+    }
+    const entries: ArtifactFile[] = [];
+    for (const file of encoded) {
+      const sha256 = await sha256Hex(file.bytes);
+      entries.push({ path: file.path, size: file.bytes.length, sha256, language: file.language });
+      await ctx.env.ARTIFACTS.put(artifactKeys.file(id, file.path), file.bytes, {
+        httpMetadata: { contentType: "text/plain; charset=utf-8" },
+        sha256,
+      });
+    }
+    const bundle = buildTar(encoded.map((file) => ({ path: file.path, bytes: file.bytes })));
+    await ctx.env.ARTIFACTS.put(artifactKeys.bundle(id), bundle, { httpMetadata: { contentType: "application/x-tar" } });
+    const total = entries.reduce((sum, file) => sum + file.size, 0);
+    const manifest: ArtifactManifest = {
+      pipeline_id: id,
+      files: entries,
+      total_bytes: total,
+      bundle: { format: "tar", size: bundle.length, sha256: await sha256Hex(bundle) },
+      created_at: new Date().toISOString(),
+    };
+    await ctx.env.ARTIFACTS.put(artifactKeys.manifest(id), JSON.stringify(manifest), {
+      httpMetadata: { contentType: "application/json" },
+    });
+    const artifacts: ArtifactsSummary = {
+      files: entries,
+      count: entries.length,
+      total_bytes: total,
+      manifest_url: `/api/pipelines/${encodeURIComponent(id)}/artifacts`,
+      bundle_url: `/api/pipelines/${encodeURIComponent(id)}/artifacts.tar`,
+    };
+    return { kind: "complete", patch: { artifacts } };
+  },
+  async onResult() {
+    return { kind: "fail", error: { code: "internal", message: "PACKAGING runs no job" }, retryable: false };
+  },
+};
+

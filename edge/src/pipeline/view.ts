@@ -1,0 +1,43 @@
+import type { PipelineView, StageTiming } from "../../../shared/src/index.ts";
+import { FINAL_STATES } from "../../../shared/src/index.ts";
+import { pipelineLinks } from "./links.ts";
+import type { PipelineRecord, StageRecord } from "./record.ts";
+
+function timingOf(stage: StageRecord): StageTiming {
+  return {
+    stage: stage.stage,
+    status: stage.status === "pending" ? "skipped" : stage.status,
+    attempts: stage.attempts,
+    started_at: stage.started_at === null ? null : new Date(stage.started_at).toISOString(),
+    duration_ms: stage.duration_ms,
+  };
+}
+
+/** The public view of a pipeline record (`GET /api/pipelines/:id`). */
+export function viewOf(record: PipelineRecord, lastSeq: number): PipelineView {
+  const done = record.stages.filter((s) => s.status === "completed" || s.status === "skipped").length;
+  const final = FINAL_STATES.has(record.state);
+  const current = record.stages[record.stage_index];
+  return {
+    pipeline_id: record.id,
+    request_id: record.request_id,
+    state: record.state,
+    stage: !final && current ? current.stage : null,
+    progress: record.state === "COMPLETED" ? 1 : record.stages.length === 0 ? 0 : done / record.stages.length,
+    priority: record.priority,
+    pool: record.pool,
+    created_at: new Date(record.created_at).toISOString(),
+    updated_at: new Date(record.updated_at).toISOString(),
+    finished_at: record.finished_at === null ? null : new Date(record.finished_at).toISOString(),
+    processing_time_ms: record.finished_at === null ? null : record.finished_at - record.created_at,
+    stages: record.stages.filter((s) => s.status !== "pending" || !final).map(timingOf),
+    last_seq: lastSeq,
+    requirements: record.requirements,
+    content_chars: record.content_chars,
+    artifacts: record.artifacts,
+    validation: record.validation,
+    export: record.export,
+    error: record.error,
+    links: pipelineLinks(record.id),
+  };
+}

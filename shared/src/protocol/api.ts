@@ -1,0 +1,247 @@
+import { z } from "zod";
+import { LIMITS } from "../limits.ts";
+import { ErrorBody } from "../errors.ts";
+import {
+  ArtifactFile,
+  ExportTarget,
+  Labels,
+  PipelineState,
+  PoolName,
+  Priority,
+  Requirements,
+  StageName,
+} from "./common.ts";
+import { ExecuteResult } from "./sandbox.ts";
+
+/** UTF-8 length of a string, without relying on a platform's TextEncoder. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+function depthOf(value: unknown, depth = 0): number {
+  if (value === null || typeof value !== "object") return depth;
+  let max = depth + 1;
+  for (const inner of Object.values(value)) max = Math.max(max, depthOf(inner, depth + 1));
+  return max;
+}
+
+/**
+ * The seed's `metadata`: free-form, with the keys below understood by the pipeline. Bounded in
+ * size and depth so one request cannot make the edge store or walk something huge.
+ */
+export const GenerateMetadata = z
+  .looseObject({
+    language: z.string().min(1).max(64).optional(),
+    framework: z.string().min(1).max(64).optional(),
+    stream: z.boolean().optional(),
+    /** `delta` drops the running `content` from chunks, for large outputs. */
+    stream_mode: z.enum(["content", "delta"]).optional(),
+    /** Run the generated program in the sandbox before packaging (VALIDATING). */
+    validate: z.boolean().optional(),
+    export: ExportTarget.optional(),
+    pool: PoolName.optional(),
+    /** Only host-agents whose labels include all of these take the jobs. */
+    labels: Labels.optional(),
+  })
+  .superRefine((metadata, ctx) => {
+    const bytes = utf8Length(JSON.stringify(metadata));
+    if (bytes > LIMITS.metadataMaxBytes) {
+      ctx.addIssue({
+        code: "custom",
+        message: `metadata is ${bytes} bytes; the limit is ${LIMITS.metadataMaxBytes}`,
+      });
+    }
+    const depth = depthOf(metadata);
+    if (depth > LIMITS.metadataMaxDepth) {
+      ctx.addIssue({
+        code: "custom",
+        message: `metadata nests ${depth} levels deep; the limit is ${LIMITS.metadataMaxDepth}`,
+      });
+    }
+  });
+export type GenerateMetadata = z.infer<typeof GenerateMetadata>;
+
+/** Body of `POST /api/generate`, and the first message on `/ws/stream`. */
+export const GenerateRequest = z.object({
+  prompt: z
+    .string({ error: "prompt is required and must be a string" })
+    .trim()
+    .min(1, "prompt must not be empty")
+    .max(LIMITS.promptMaxChars, `prompt is longer than ${LIMITS.promptMaxChars} characters`),
+  metadata: GenerateMetadata.optional(),
+  priority: Priority.optional(),
+  /** Answer 202 at once instead of waiting for the pipeline (as `Prefer: respond-async` does). */
+  async: z.boolean().optional(),
+});
+export type GenerateRequest = z.infer<typeof GenerateRequest>;
+
+export const StageTiming = z.object({
+  stage: StageName,
+  status: z.enum(["running", "completed", "failed", "skipped", "cancelled"]),
+  attempts: z.number().int().nonnegative(),
+  started_at: z.string().nullable(),
+  duration_ms: z.number().nonnegative().nullable(),
+});
+export type StageTiming = z.infer<typeof StageTiming>;
+
+/** What `artifacts` holds in responses: the manifest and where to fetch files and the bundle. */
+export const ArtifactsSummary = z.object({
+  files: z.array(ArtifactFile),
+  count: z.number().int().nonnegative(),
+  total_bytes: z.number().int().nonnegative(),
+  manifest_url: z.string(),
+  bundle_url: z.string(),
+});
+export type ArtifactsSummary = z.infer<typeof ArtifactsSummary>;
+
+export const ValidationOutcome = z.object({
+  passed: z.boolean(),
+  language: z.string(),
+  entry_file: z.string(),
+  result: ExecuteResult.nullable(),
+  skipped_reason: z.string().optional(),
+});
+export type ValidationOutcome = z.infer<typeof ValidationOutcome>;
+
+export const ExportOutcome = z.object({
+  type: z.enum(["filesystem", "git"]),
+  path: z.string(),
+  files: z.number().int().nonnegative(),
+  commit: z.string().optional(),
+  branch: z.string().optional(),
+});
+export type ExportOutcome = z.infer<typeof ExportOutcome>;
+
+/** 200 answer of `POST /api/generate`: the seed's fields, plus `state` and `stages`. */
+export const GenerateResponse = z.object({
+  success: z.literal(true),
+  request_id: z.string(),
+  pipeline_id: z.string(),
+  state: PipelineState,
+  content: z.string(),
+  artifacts: ArtifactsSummary.nullable(),
+  processing_time_ms: z.number().nonnegative(),
+  stages: z.array(StageTiming),
+  requirements: Requirements.nullable(),
+  validation: ValidationOutcome.nullable(),
+  export: ExportOutcome.nullable(),
+});
+export type GenerateResponse = z.infer<typeof GenerateResponse>;
+
+export const PipelineLinks = z.object({
+  self: z.string(),
+  events_ws: z.string(),
+  events_sse: z.string(),
+  cancel: z.string(),
+  artifacts: z.string(),
+});
+export type PipelineLinks = z.infer<typeof PipelineLinks>;
+
+/** 202 answer of an asynchronous `POST /api/generate`. */
+export const GenerateAccepted = z.object({
+  success: z.literal(true),
+  request_id: z.string(),
+  pipeline_id: z.string(),
+  state: PipelineState,
+  links: PipelineLinks,
+});
+export type GenerateAccepted = z.infer<typeof GenerateAccepted>;
+
+/** `GET /api/pipelines/:id`. */
+export const PipelineView = z.object({
+  pipeline_id: z.string(),
+  request_id: z.string(),
+  state: PipelineState,
+  stage: StageName.nullable(),
+  /** 0 to 1: the share of stages done. */
+  progress: z.number().min(0).max(1),
+  priority: Priority,
+  pool: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  finished_at: z.string().nullable(),
+  processing_time_ms: z.number().nonnegative().nullable(),
+  stages: z.array(StageTiming),
+  last_seq: z.number().int().nonnegative(),
+  requirements: Requirements.nullable(),
+  content_chars: z.number().int().nonnegative(),
+  artifacts: ArtifactsSummary.nullable(),
+  validation: ValidationOutcome.nullable(),
+  export: ExportOutcome.nullable(),
+  error: ErrorBody.nullable(),
+  links: PipelineLinks,
+});
+export type PipelineView = z.infer<typeof PipelineView>;
+
+export const CancelResponse = z.object({
+  success: z.literal(true),
+  request_id: z.string(),
+  pipeline_id: z.string(),
+  state: PipelineState,
+});
+export type CancelResponse = z.infer<typeof CancelResponse>;
+
+/** `GET /health`: the seed's fields, plus the agents behind them. */
+export const HealthResponse = z.object({
+  status: z.enum(["ok", "degraded"]),
+  llm_agent: z.enum(["healthy", "unhealthy", "unavailable"]),
+  llm_provider: z.string().nullable(),
+  docker: z.enum(["available", "unavailable"]),
+  uptime_ms: z.number().int().nonnegative(),
+  agents_connected: z.number().int().nonnegative(),
+  auth: z.enum(["open", "api_keys"]),
+  version: z.string(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** `GET /api/metrics`: the seed's fields, plus more. */
+export const MetricsResponse = z.object({
+  total_requests: z.number().int().nonnegative(),
+  successful_requests: z.number().int().nonnegative(),
+  failed_requests: z.number().int().nonnegative(),
+  cancelled_requests: z.number().int().nonnegative(),
+  rejected_requests: z.number().int().nonnegative(),
+  average_latency_ms: z.number().nonnegative(),
+  p50_latency_ms: z.number().nonnegative().nullable(),
+  p99_latency_ms: z.number().nonnegative().nullable(),
+  active_pipelines: z.number().int().nonnegative(),
+  queue_size: z.number().int().nonnegative(),
+  agents_connected: z.number().int().nonnegative(),
+  jobs_running: z.number().int().nonnegative(),
+  jobs_waiting: z.number().int().nonnegative(),
+});
+export type MetricsResponse = z.infer<typeof MetricsResponse>;
+
+export const AgentSummary = z.object({
+  agent_id: z.string(),
+  connected: z.boolean(),
+  draining: z.boolean(),
+  labels: Labels,
+  capacity: z.number().int().nonnegative(),
+  running: z.number().int().nonnegative(),
+  llm: z.string(),
+  docker: z.string(),
+});
+export type AgentSummary = z.infer<typeof AgentSummary>;
+
+/** `GET /api/status`: the seed's fields, plus limits and agents. */
+export const StatusResponse = z.object({
+  running: z.boolean(),
+  active_pipelines: z.number().int().nonnegative(),
+  queue_size: z.number().int().nonnegative(),
+  max_concurrent: z.number().int().positive(),
+  max_queue_size: z.number().int().positive(),
+  queue_by_priority: z.object({ high: z.number(), normal: z.number(), low: z.number() }),
+  agents: z.array(AgentSummary),
+});
+export type StatusResponse = z.infer<typeof StatusResponse>;

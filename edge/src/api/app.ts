@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { ConfigError, readConfig } from "../config.ts";
 import { createEdgeLogger } from "../log.ts";
-import type { AppEnv } from "./context.ts";
+import { uptimeMs, type AppEnv } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { agentLinkRoutes } from "./routes/agent-link.ts";
@@ -28,6 +28,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.use("*", requestId({ headerName: "X-Request-Id" }));
   app.use("*", async (c, next) => {
+    uptimeMs();
     const config = readConfig(c.env);
     c.set("config", config);
     c.set("log", createEdgeLogger(config.ATOMIC_LOG_LEVEL, { request_id: c.get("requestId") }));

@@ -11,8 +11,15 @@ export interface AppEnv {
   };
 }
 
-/** When this isolate started: `uptime_ms` counts from here. */
-export const STARTED_AT = Date.now();
+// Workers freeze the clock at 0 outside a request, so the start is taken on the first request.
+let startedAt = 0;
+
+/** Milliseconds since this isolate served its first request. */
+export function uptimeMs(): number {
+  const now = Date.now();
+  if (startedAt === 0) startedAt = now;
+  return now - startedAt;
+}
 
 export const VERSION = "0.1.0";
 

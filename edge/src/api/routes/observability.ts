@@ -4,7 +4,7 @@ import { PoolName } from "../../../../shared/src/index.ts";
 import { quantileMs } from "../../metrics/histogram.ts";
 import { toPrometheus } from "../../metrics/prometheus.ts";
 import type { MetricsSnapshot } from "../../metrics/snapshot.ts";
-import { STARTED_AT, VERSION, type AppEnv } from "../context.ts";
+import { uptimeMs, VERSION, type AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
 export const observabilityRoutes = new Hono<AppEnv>();
@@ -31,7 +31,7 @@ observabilityRoutes.get("/health", async (c) => {
     llm_agent: llm,
     llm_provider: healthyLlm?.health.llm.provider ?? null,
     docker: linked.some((agent) => agent.health.docker.status === "available") ? "available" : "unavailable",
-    uptime_ms: Date.now() - STARTED_AT,
+    uptime_ms: uptimeMs(),
     agents_connected: linked.length,
     auth: "open",
     version: VERSION,
@@ -84,7 +84,7 @@ observabilityRoutes.get("/api/status", async (c) => {
 /** `GET /metrics`: Prometheus text format, latency histograms in seconds. */
 observabilityRoutes.get("/metrics", async (c) => {
   const { pool, snapshot } = await snapshotOf(c);
-  return c.body(toPrometheus(snapshot, pool, Date.now() - STARTED_AT), 200, {
+  return c.body(toPrometheus(snapshot, pool, uptimeMs()), 200, {
     "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
   });
 });

@@ -1,0 +1,51 @@
+import { SandboxError } from "./errors.ts";
+
+// Socket errors that mean "no engine at that address" rather than "the engine refused".
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+
+function field(error: unknown, name: string): unknown {
+  return typeof error === "object" && error !== null && name in error ? (error as Record<string, unknown>)[name] : undefined;
+}
+
+/** Whether `error` says the Docker engine could not be reached at all. */
+export function isEngineUnreachable(error: unknown): boolean {
+  const code = field(error, "code");
+  return typeof code === "string" && UNREACHABLE_CODES.has(code);
+}
+
+/** Whether `error` is the engine's 404 (no such container or image). */
+export function isNotFound(error: unknown): boolean {
+  return field(error, "statusCode") === 404;
+}
+
+/** The engine's own message (docker-modem puts the JSON body's `message` in `json`). */
+export function engineMessage(error: unknown): string {
+  const json = field(error, "json");
+  const message = field(json, "message");
+  if (typeof message === "string") return message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** How to say that the image is missing, with the command that makes it. */
+export function missingImageDetail(image: string): string {
+  return `image ${image} not found: run npm run sandbox:image`;
+}
+
+/**
+ * A typed error for a failed engine call: `sandbox_unavailable` (retryable) when the engine is
+ * unreachable or the image is missing, `sandbox_error` otherwise.
+ */
+export function engineError(error: unknown, action: string, image: string): SandboxError {
+  if (error instanceof SandboxError) return error;
+  if (isEngineUnreachable(error)) {
+    return new SandboxError("sandbox_unavailable", `Docker engine not reachable (${action}): ${engineMessage(error)}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+  const message = engineMessage(error);
+  if (isNotFound(error) && /no such image/i.test(message)) {
+    return new SandboxError("sandbox_unavailable", missingImageDetail(image), { retryable: true, cause: error });
+  }
+  return new SandboxError("sandbox_error", `Docker ${action} failed: ${message}`, { retryable: true, cause: error });
+}

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { unstable_startWorker } from "wrangler";
+
+process.env["WRANGLER_SEND_METRICS"] = "false";
+process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+
+export interface EdgeHandle {
+  /** `http://127.0.0.1:PORT` with no trailing slash. */
+  url: string;
+  wsUrl: string;
+  token: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts the real Worker in workerd (wrangler's dev server) with `vars` over wrangler.toml's,
+ * on a free port, with its own fresh local state unless `persistDir` names one to keep.
+ */
+export async function startEdge(vars: Record<string, string> = {}, persistDir?: string): Promise<EdgeHandle> {
+  const token = vars["ATOMIC_AGENT_TOKEN"] ?? `test-token-${Math.random().toString(36).slice(2)}`;
+  const stateDir = persistDir ?? mkdtempSync(join(tmpdir(), "atomic-edge-"));
+  const bindings: Record<string, { type: "plain_text"; value: string }> = {};
+  for (const [name, value] of Object.entries({ ATOMIC_LOG_LEVEL: "WARN", ...vars, ATOMIC_AGENT_TOKEN: token })) {
+    bindings[name] = { type: "plain_text", value };
+  }
+  const worker = await unstable_startWorker({
+    config: join(ROOT, "wrangler.toml"),
+    bindings,
+    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: stateDir, logLevel: "error" },
+  });
+  await worker.ready;
+  const url = (await worker.url).origin;
+  return {
+    url,
+    wsUrl: url.replace(/^http/, "ws"),
+    token,
+    async dispose() {
+      await worker.dispose();
+      if (persistDir === undefined) rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { AgentHealth, JobKind } from "../../shared/src/index.ts";
+import type { EdgeHandle } from "./edge.ts";
+import { RecordingSocket } from "./ws.ts";
+
+export const HEALTHY: AgentHealth = {
+  llm: { status: "healthy", provider: "offline", model: "test" },
+  docker: { status: "unavailable", detail: "not in this test" },
+};
+
+export interface Assignment {
+  type: "job.assign";
+  job_id: string;
+  attempt: number;
+  pipeline_id: string;
+  kind: JobKind;
+  payload: Record<string, unknown>;
+  deadline_ms: number;
+}
+
+/**
+ * A test playing a host-agent over a real WebSocket to the real edge: it links, then the test
+ * drives each job by hand (events, results, duplicates, disconnects).
+ */
+export class FakeAgent {
+  readonly socket: RecordingSocket;
+  readonly id: string;
+
+  private constructor(socket: RecordingSocket, id: string) {
+    this.socket = socket;
+    this.id = id;
+  }
+
+  static async link(
+    edge: EdgeHandle,
+    options: { id?: string; capacity?: number; kinds?: JobKind[]; labels?: Record<string, string>; running?: Array<{ job_id: string; attempt: number }>; pool?: string } = {},
+  ): Promise<FakeAgent> {
+    const id = options.id ?? `agent-${Math.random().toString(36).slice(2, 10)}`;
+    const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, {
+      Authorization: `Bearer ${edge.token}`,
+      "X-Atomic-Agent-Id": id,
+    });
+    await socket.opened();
+    const agent = new FakeAgent(socket, id);
+    socket.send({
+      v: 1,
+      type: "hello",
+      agent_id: id,
+      version: "test",
+      pool: options.pool ?? "default",
+      labels: options.labels ?? {},
+      capacity: { jobs: options.capacity ?? 4, kinds: options.kinds ?? ["llm.generate", "export"] },
+      running: options.running ?? [],
+      health: HEALTHY,
+    });
+    await socket.waitFor((m) => m["type"] === "welcome");
+    return agent;
+  }
+
+  /** The next `job.assign` of `kind` not yet taken by `nextJob`. */
+  async nextJob(kind: JobKind = "llm.generate", timeoutMs = 10_000): Promise<Assignment> {
+    const assignment = await this.socket.waitFor<Assignment>(
+      (m) => m["type"] === "job.assign" && m["kind"] === kind && !this.#taken.has(`${String(m["job_id"])}#${String(m["attempt"])}`),
+      timeoutMs,
+    );
+    this.#taken.add(`${assignment.job_id}#${assignment.attempt}`);
+    return assignment;
+  }
+  #taken = new Set<string>();
+
+  token(job: Assignment, seq: number, text: string): void {
+    this.socket.send({ v: 1, type: "job.event", job_id: job.job_id, attempt: job.attempt, seq, event: { kind: "token", text } });
+  }
+
+  result(job: Assignment, events: number, result: unknown): void {
+    this.socket.send({ v: 1, type: "job.result", job_id: job.job_id, attempt: job.attempt, events, outcome: { ok: true, result } });
+  }
+
+  fail(job: Assignment, code: string, message: string, retryable: boolean): void {
+    this.socket.send({ v: 1, type: "job.result", job_id: job.job_id, attempt: job.attempt, events: 0, outcome: { ok: false, error: { code, message, retryable } } });
+  }
+
+  /** Streams `chunks` as tokens and sends the matching result, as a real agent would. */
+  generate(job: Assignment, chunks: string[]): void {
+    chunks.forEach((chunk, i) => this.token(job, i + 1, chunk));
+    this.result(job, chunks.length, { chars: chunks.join("").length, finish_reason: "stop", provider: "test" });
+  }
+
+  /** Waits until the edge acked the result of `job`. */
+  resultAcked(job: Assignment, timeoutMs = 10_000): Promise<unknown> {
+    return this.socket.waitFor((m) => m["type"] === "ack" && m["job_id"] === job.job_id && m["attempt"] === job.attempt && m["result"] === true, timeoutMs);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  kill(): void {
+    this.socket.terminate();
+  }
+}

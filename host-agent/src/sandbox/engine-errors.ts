@@ -4,7 +4,7 @@ import { SandboxError } from "./errors.ts";
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
 
 function field(error: unknown, name: string): unknown {
-  return typeof error === "object" && error !== null && name in error ? (error as Record<string, unknown>)[name] : undefined;
+  return typeof error === "object" && error !== null ? (Reflect.get(error, name) as unknown) : undefined;
 }
 
 /** Whether `error` says the Docker engine could not be reached at all. */

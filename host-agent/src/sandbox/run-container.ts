@@ -1,0 +1,140 @@
+import type { ExecuteResult } from "../../../shared/src/protocol/sandbox.ts";
+import type { LaunchedContainer } from "./container-launch.ts";
+import { engineError, isNotFound } from "./engine-errors.ts";
+import { SandboxError } from "./errors.ts";
+import { signalFromExitCode } from "./exit-status.ts";
+
+/** What one run needs besides its container. */
+export interface RunOptions {
+  /** The loader's input (see run-input.ts), written in order, then stdin is closed. */
+  input: readonly Uint8Array[];
+  /** Wall-clock limit from the moment the input starts flowing. */
+  timeoutMs: number;
+  /** Kill the run once stdout + stderr pass this many bytes (0: never; read and drop instead). */
+  outputKillBytes: number;
+  /** Image name, for error messages. */
+  image: string;
+  signal?: AbortSignal;
+}
+
+type KillReason = "timeout" | "output" | "aborted";
+
+// After the container has exited, its attach stream ends within milliseconds; this bounds the
+// wait for the last output so that an engine that never closes it cannot hang a run.
+const STREAM_DRAIN_MS = 2000;
+
+/**
+ * Runs one program in a launched container and reports what it did. The timeout is enforced from
+ * the host by SIGKILL of the whole container, which stops every process in it whatever state
+ * they are in (a program that SIGSTOPs itself or its process group included). Never removes the
+ * container: the caller does that in `finally`.
+ */
+export async function runInContainer(launched: LaunchedContainer, options: RunOptions): Promise<ExecuteResult> {
+  const { container, stream } = launched;
+  if (launched.isEnded()) {
+    throw new SandboxError("sandbox_error", `container ${launched.id.slice(0, 12)} exited before the run started`, {
+      retryable: true,
+    });
+  }
+  options.signal?.throwIfAborted();
+
+  let killed: KillReason | undefined;
+  let killing: Promise<void> | undefined;
+  const kill = (reason: KillReason) => {
+    if (killing !== undefined) return;
+    killing = container.kill({ signal: "SIGKILL" }).then(
+      () => {
+        killed = reason;
+      },
+      (error: unknown) => {
+        // 404/409: the container had already exited, so nothing was cut short.
+        if (!isNotFound(error) && Reflect.get(Object(error), "statusCode") !== 409) throw error;
+      },
+    );
+    // The kill's outcome is awaited below; this only keeps an engine failure from going unhandled meanwhile.
+    killing.catch(() => undefined);
+  };
+
+  const onAbort = () => kill("aborted");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.outputKillBytes > 0) launched.onOutputPast(options.outputKillBytes, () => kill("output"));
+
+  const started = performance.now();
+  let streamEndedAt: number | undefined;
+  void launched.ended.then(() => {
+    streamEndedAt = performance.now();
+  });
+  const exited = container.wait();
+  const timer = setTimeout(() => kill("timeout"), options.timeoutMs);
+  const writing = writeInput(launched, options.input);
+
+  let exitCode: number;
+  let exitedAt: number;
+  try {
+    const status: unknown = await exited;
+    exitedAt = performance.now();
+    const code: unknown = Reflect.get(Object(status), "StatusCode");
+    if (typeof code !== "number") throw new Error(`wait answered without a StatusCode: ${JSON.stringify(status)}`);
+    exitCode = code;
+  } catch (error) {
+    throw engineError(error, "wait", options.image);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  try {
+    if (killing !== undefined) await killing;
+  } catch (error) {
+    throw engineError(error, "kill", options.image);
+  }
+  await Promise.race([launched.ended, delay(STREAM_DRAIN_MS)]);
+  if (!launched.isEnded()) stream.destroy();
+  await writing;
+
+  if (killed === "aborted") throw new SandboxError("cancelled", "the run was cancelled");
+  let oomKilled: boolean;
+  try {
+    const info = await container.inspect();
+    oomKilled = info.State.OOMKilled;
+  } catch (error) {
+    throw engineError(error, "inspect", options.image);
+  }
+
+  const output = launched.capture.result();
+  const endedAt = Math.min(exitedAt, streamEndedAt ?? exitedAt);
+  return {
+    exit_code: exitCode,
+    signal: signalFromExitCode(exitCode),
+    stdout: output.stdout,
+    stderr: output.stderr,
+    truncated: output.truncated || killed === "output",
+    timed_out: killed === "timeout",
+    oom_killed: oomKilled,
+    duration_ms: Math.max(0, Math.round(endedAt - started)),
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Writes the input with backpressure and then half-closes the stream (stdin EOF). Resolves in
+ * every case: a program may exit without reading its stdin, and the write then fails or stalls
+ * harmlessly, which is the program's business, not an error of the run.
+ */
+async function writeInput(launched: LaunchedContainer, input: readonly Uint8Array[]): Promise<void> {
+  const { stream } = launched;
+  const gone = launched.ended.then(() => "gone" as const);
+  stream.on("error", () => {
+    // Write errors (EPIPE after the program exited) surface through `ended`; the exit status is the answer.
+  });
+  for (const piece of input) {
+    if (launched.isEnded()) return;
+    if (!stream.write(piece)) {
+      const drained = new Promise<"drained">((resolve) => stream.once("drain", () => resolve("drained")));
+      if ((await Promise.race([drained, gone])) === "gone") return;
+    }
+  }
+  if (!launched.isEnded()) stream.end();
+}

@@ -481,7 +481,7 @@ export class PipelineDO extends DurableObject<Env> {
         stage.duration_ms = now - (stage.started_at ?? now);
       }
     }
-    record.error = error;
+    record.error = error === null ? null : { code: error.code, message: error.message };
     record.finished_at = now;
     record.stage_deadline_at = null;
     record.job = null;

@@ -61,8 +61,10 @@ export async function launchContainer(
       };
       stream.once("end", finish);
       stream.once("close", finish);
-      // An error ends the stream too; the run sees it as the stream ending and checks the exit state.
-      stream.once("error", finish);
+      // A socket error (EPIPE when a program exits without reading its stdin, the engine going
+      // away) ends the stream too; the run then reads the exit state from the engine. The
+      // listener stays for the stream's life: an error event without one would crash the process.
+      stream.on("error", finish);
     });
     await container.start();
     return {

@@ -36,7 +36,7 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
       retryable: true,
     });
   }
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted === true) throw new SandboxError("cancelled", "the run was cancelled");
 
   let killed: KillReason | undefined;
   let killing: Promise<void> | undefined;
@@ -126,9 +126,6 @@ function delay(ms: number): Promise<void> {
 async function writeInput(launched: LaunchedContainer, input: readonly Uint8Array[]): Promise<void> {
   const { stream } = launched;
   const gone = launched.ended.then(() => "gone" as const);
-  stream.on("error", () => {
-    // Write errors (EPIPE after the program exited) surface through `ended`; the exit status is the answer.
-  });
   for (const piece of input) {
     if (launched.isEnded()) return;
     if (!stream.write(piece)) {

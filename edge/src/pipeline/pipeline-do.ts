@@ -246,7 +246,8 @@ export class PipelineDO extends DurableObject<Env> {
       this.#replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
         server.send(wireEvent(event, content, attachment.delta_only)),
       );
-      if (FINAL_STATES.has(this.#record.state)) closeQuietly(server, 1000, "pipeline finished");
+      // A close issued before the 101 reaches the client can be lost; close right after it.
+      if (FINAL_STATES.has(this.#record.state)) setTimeout(() => closeQuietly(server, 1000, "pipeline finished"), 0);
     } else {
       server.serializeAttachment({ ...attachment, request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID() });
     }

@@ -1,0 +1,289 @@
+import { randomUUID } from "node:crypto";
+import Docker from "dockerode";
+import type { AgentHealth } from "../../../shared/src/protocol/agent-link.ts";
+import { ExecuteRequest, type ExecuteResult, type ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { launchContainer, removeContainer, type LaunchedContainer } from "./container-launch.ts";
+import { containerSpec, LABEL_AGENT, LABEL_INSTANCE, LABEL_SANDBOX } from "./container-spec.ts";
+import { engineError, engineMessage, isEngineUnreachable, isNotFound, missingImageDetail } from "./engine-errors.ts";
+import { SandboxError } from "./errors.ts";
+import { limitPolicyFromEnv, resolveLimits, sameContainerLimits, SandboxEnv, type LimitPolicy } from "./limits.ts";
+import { LANGUAGES, planProgram } from "./program.ts";
+import { runInContainer } from "./run-container.ts";
+import { encodeRunInput } from "./run-input.ts";
+import { WarmPool } from "./warm-pool.ts";
+
+/** `{status, detail?}` as the host-agent reports it to the edge. */
+export type SandboxAvailability = AgentHealth["docker"];
+
+/** How a {@link DockerSandbox} is set up. Every field has a default. */
+export interface DockerSandboxOptions {
+  /** Image to run (default `atomic-sandbox:latest`). */
+  image?: string;
+  /** Default and maximum limits (default: those of an empty {@link SandboxEnv}). */
+  limits?: LimitPolicy;
+  /** Warm containers to keep ready (default 2; 0 = every run starts cold). */
+  warm?: number;
+  /** Bytes of stdout and of stderr kept per run (default 64 KiB). */
+  outputLimitBytes?: number;
+  /** Total output after which a run is killed as a flood (default max(8 MiB, 4 × outputLimitBytes); 0 = never). */
+  outputKillBytes?: number;
+  /**
+   * Names this host-agent on its containers' labels, so that `sweep()` after a crash removes its
+   * leftovers and nothing of another host-agent sharing the engine (default `host-agent`).
+   */
+  agentId?: string;
+  /** The engine client (default `new Docker()`: `DOCKER_HOST` or /var/run/docker.sock). */
+  docker?: Docker;
+  logger?: Logger;
+}
+
+/** Counters, mostly for tests and metrics. */
+export interface SandboxStats {
+  warmRuns: number;
+  coldRuns: number;
+  poolReady: number;
+  activeRuns: number;
+}
+
+/** The options a parsed {@link SandboxEnv} describes (agentId, docker and logger come from elsewhere). */
+export function sandboxOptionsFromEnv(env: SandboxEnv): DockerSandboxOptions {
+  return {
+    image: env.ATOMIC_SANDBOX_IMAGE,
+    warm: env.ATOMIC_SANDBOX_WARM,
+    outputLimitBytes: env.ATOMIC_SANDBOX_OUTPUT_LIMIT_BYTES,
+    limits: limitPolicyFromEnv(env),
+  };
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The Docker sandbox (DESIGN §8): runs one program per fresh, locked-down container and reports
+ * `{exit_code, signal, stdout, stderr, truncated, timed_out, oom_killed, duration_ms}`. Start it
+ * with {@link DockerSandbox.create} (which sweeps leftovers of an earlier run of this host-agent
+ * and starts the warm pool) and stop it with {@link DockerSandbox.close}.
+ */
+export class DockerSandbox {
+  readonly image: string;
+  readonly agentId: string;
+  readonly limits: LimitPolicy;
+  readonly #docker: Docker;
+  readonly #logger: Logger;
+  readonly #instanceId = randomUUID();
+  readonly #outputLimitBytes: number;
+  readonly #outputKillBytes: number;
+  readonly #pool: WarmPool | undefined;
+  readonly #active = new Map<Promise<unknown>, AbortController>();
+  #engineCpus: Promise<number> | undefined;
+  #warmRuns = 0;
+  #coldRuns = 0;
+  #closed = false;
+
+  /** Sets up without touching the engine; call {@link DockerSandbox.start} (or use `create`). */
+  constructor(options: DockerSandboxOptions = {}) {
+    this.image = options.image ?? "atomic-sandbox:latest";
+    this.agentId = options.agentId ?? "host-agent";
+    this.limits = options.limits ?? limitPolicyFromEnv(SandboxEnv.parse({}));
+    this.#docker = options.docker ?? new Docker();
+    this.#logger = (options.logger ?? createLogger("silent")).child({ component: "sandbox" });
+    this.#outputLimitBytes = options.outputLimitBytes ?? 65_536;
+    this.#outputKillBytes = options.outputKillBytes ?? Math.max(8 * MIB, 4 * this.#outputLimitBytes);
+    const warm = options.warm ?? 2;
+    this.#pool =
+      warm > 0
+        ? new WarmPool({
+            size: warm,
+            launch: () => this.#launch(this.limits.defaults),
+            remove: (launched) => removeContainer(launched.container),
+            logger: this.#logger,
+          })
+        : undefined;
+  }
+
+  /** A started sandbox: leftovers swept, warm pool filling in the background. */
+  static async create(options: DockerSandboxOptions = {}): Promise<DockerSandbox> {
+    const sandbox = new DockerSandbox(options);
+    await sandbox.start();
+    return sandbox;
+  }
+
+  /**
+   * Sweeps leftovers of this host-agent (a crash leaves its containers behind) and starts the
+   * warm pool. Never throws: with the engine down the host-agent still starts, reports the
+   * sandbox unavailable, and the pool keeps retrying.
+   */
+  async start(): Promise<{ swept: number }> {
+    let swept = 0;
+    try {
+      swept = await this.sweep();
+      if (swept > 0) this.#logger.info("sandbox removed leftover containers", { count: swept });
+    } catch (error) {
+      this.#logger.warn("sandbox sweep failed at start-up", { error });
+    }
+    this.#pool?.start();
+    return { swept };
+  }
+
+  /**
+   * Runs one program. Throws {@link SandboxError}: `invalid_request` for a request that does not
+   * parse, an unknown language or a limit above the maximum (`SandboxLimitError`),
+   * `sandbox_unavailable` when the engine or image is missing, `cancelled` when `signal` aborts
+   * or the sandbox closes, `sandbox_error` when the engine fails mid-run.
+   */
+  async execute(request: ExecuteRequest, opts: { signal?: AbortSignal } = {}): Promise<ExecuteResult> {
+    if (this.#closed) throw new SandboxError("sandbox_unavailable", "the sandbox is closed");
+    const parsed = parseRequest(request);
+    const limits = resolveLimits(parsed.limits, this.limits);
+    const input = encodeRunInput(planProgram(parsed), parsed.stdin);
+
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    if (opts.signal?.aborted === true) throw new SandboxError("cancelled", "the run was cancelled");
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const running = this.#run(limits, input, abort.signal);
+    this.#active.set(running, abort);
+    try {
+      return await running;
+    } finally {
+      this.#active.delete(running);
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #run(limits: ResourceLimits, input: Uint8Array[], signal: AbortSignal): Promise<ExecuteResult> {
+    const warm = this.#pool !== undefined && sameContainerLimits(limits, this.limits.defaults) ? this.#pool.take() : undefined;
+    const launched = warm ?? (await this.#launch(limits));
+    if (warm !== undefined) this.#warmRuns += 1;
+    else this.#coldRuns += 1;
+    try {
+      return await runInContainer(launched, {
+        input,
+        timeoutMs: limits.timeout_seconds * 1000,
+        outputKillBytes: this.#outputKillBytes,
+        image: this.image,
+        signal,
+      });
+    } finally {
+      // Single use, whatever happened: success, timeout, engine error or cancellation.
+      launched.stream.destroy();
+      try {
+        await removeContainer(launched.container);
+      } catch (error) {
+        this.#logger.error("sandbox container could not be removed (sweep will retry)", {
+          container: launched.id.slice(0, 12),
+          error,
+        });
+      }
+    }
+  }
+
+  async #launch(limits: ResourceLimits): Promise<LaunchedContainer> {
+    const spec = containerSpec({
+      image: this.image,
+      limits,
+      agentId: this.agentId,
+      instanceId: this.#instanceId,
+      engineCpus: await this.#cpus(),
+    });
+    return launchContainer(this.#docker, spec, this.#outputLimitBytes);
+  }
+
+  // The engine's CPU count caps NanoCpus; asked once, and again after a failure.
+  #cpus(): Promise<number> {
+    this.#engineCpus ??= this.#docker.info().then(
+      (info: unknown) => {
+        const cpus: unknown = Reflect.get(Object(info), "NCPU");
+        return typeof cpus === "number" && cpus > 0 ? cpus : 1;
+      },
+      (error: unknown) => {
+        this.#engineCpus = undefined;
+        throw engineError(error, "info", this.image);
+      },
+    );
+    return this.#engineCpus;
+  }
+
+  /** Whether runs can work now: the engine answers and the image is present. */
+  async availability(): Promise<SandboxAvailability> {
+    try {
+      await this.#docker.ping();
+    } catch (error) {
+      const where = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+      return { status: "unavailable", detail: `Docker engine not reachable at ${where}: ${engineMessage(error)}` };
+    }
+    try {
+      await this.#docker.getImage(this.image).inspect();
+    } catch (error) {
+      if (isNotFound(error)) return { status: "unavailable", detail: missingImageDetail(this.image) };
+      const prefix = isEngineUnreachable(error) ? "Docker engine not reachable" : "image inspect failed";
+      return { status: "unavailable", detail: `${prefix}: ${engineMessage(error)}` };
+    }
+    return { status: "available" };
+  }
+
+  /**
+   * Removes every container labelled as this host-agent's sandbox except this instance's own:
+   * what a killed host-agent left behind. Returns how many it removed.
+   */
+  async sweep(): Promise<number> {
+    let containers: Docker.ContainerInfo[];
+    try {
+      containers = await this.#docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL_SANDBOX}=1`, `${LABEL_AGENT}=${this.agentId}`] },
+      });
+    } catch (error) {
+      throw engineError(error, "list containers", this.image);
+    }
+    const leftovers = containers.filter((info) => info.Labels[LABEL_INSTANCE] !== this.#instanceId);
+    const results = await Promise.allSettled(leftovers.map((info) => removeContainer(this.#docker.getContainer(info.Id))));
+    const failed = results.filter((result) => result.status === "rejected");
+    if (failed.length > 0) {
+      throw new SandboxError("sandbox_error", `sweep could not remove ${failed.length} of ${leftovers.length} containers`, {
+        retryable: true,
+        cause: failed[0]?.reason,
+      });
+    }
+    return leftovers.length;
+  }
+
+  /** Resolves when the warm pool is full (at once without a pool). */
+  warmPoolReady(): Promise<void> {
+    return this.#pool?.whenFull() ?? Promise.resolve();
+  }
+
+  stats(): SandboxStats {
+    return {
+      warmRuns: this.#warmRuns,
+      coldRuns: this.#coldRuns,
+      poolReady: this.#pool?.readyCount ?? 0,
+      activeRuns: this.#active.size,
+    };
+  }
+
+  /** Cancels runs in flight (they reject with `cancelled`) and removes every container this instance holds. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const abort of this.#active.values()) abort.abort();
+    await Promise.allSettled([...this.#active.keys()]);
+    await this.#pool?.close();
+  }
+}
+
+// The request may come from anywhere (a frame off the agent link, a test), so it is parsed here
+// even though the type says it is valid; the language gets its own message because it is the
+// mistake a caller most likely makes.
+function parseRequest(request: unknown): ExecuteRequest {
+  const language: unknown = typeof request === "object" && request !== null ? Reflect.get(request, "language") : undefined;
+  if (typeof language !== "string" || !Object.hasOwn(LANGUAGES, language)) {
+    const known = Object.keys(LANGUAGES).join(", ");
+    throw new SandboxError("invalid_request", `unknown language ${JSON.stringify(language)} (known: ${known})`);
+  }
+  const parsed = ExecuteRequest.safeParse(request);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "request"}: ${issue.message}`);
+    throw new SandboxError("invalid_request", `invalid execute request: ${issues.join("; ")}`);
+  }
+  return parsed.data;
+}

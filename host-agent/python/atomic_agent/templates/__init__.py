@@ -30,7 +30,7 @@ def build_program(prompt: str, requirements: Requirements) -> Program:
         if kind == "hello":
             return hello_program(language, requirements.entry_file)
         note = (
-            f"The offline provider has only a hello-world template for {language_label(language)}, "
+            f"there is only a hello-world template for {language_label(language)}, "
             "so this is a starting point that prints \"Hello, World!\"."
         )
         return starter_program(language, requirements.entry_file, prompt, note)
@@ -46,7 +46,7 @@ def build_program(prompt: str, requirements: Requirements) -> Program:
         return function_program(language, FUNCTIONS[detail], requirements.entry_file)
     if kind == "hello":
         return hello_program(language, requirements.entry_file)
-    note = "No built-in template matches this prompt, so this is a starting point that prints \"Hello, World!\"."
+    note = "no built-in template matches this prompt, so this is a starting point that prints \"Hello, World!\"."
     return starter_program(language, requirements.entry_file, prompt, note)
 
 

@@ -12,7 +12,11 @@ const logLevel = z
   .string()
   .default("INFO")
   .transform((raw) => raw.toLowerCase().replace(/^warning$/, "warn"))
-  .pipe(z.enum(["debug", "info", "warn", "error", "silent"], { error: "ATOMIC_LOG_LEVEL must be DEBUG, INFO, WARN, ERROR or SILENT" }));
+  .pipe(
+    z.enum(["debug", "info", "warn", "error", "silent"], {
+      error: "ATOMIC_LOG_LEVEL must be DEBUG, INFO, WARN, ERROR or SILENT",
+    }),
+  );
 
 /**
  * Every setting of the edge, read from `wrangler.toml` `[vars]` and secrets. Parsed once per

@@ -12,7 +12,10 @@ export interface EdgeLogger {
 }
 
 /** Structured JSON logs (one object per line, as Workers Logs index them), filtered by level. */
-export function createEdgeLogger(level: EdgeConfig["ATOMIC_LOG_LEVEL"], base: Record<string, unknown> = {}): EdgeLogger {
+export function createEdgeLogger(
+  level: EdgeConfig["ATOMIC_LOG_LEVEL"],
+  base: Record<string, unknown> = {},
+): EdgeLogger {
   const emit = (at: Level, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[at] < RANK[level]) return;
     const line = JSON.stringify({ level: at, msg, ...base, ...fields }, (_key, value: unknown) =>

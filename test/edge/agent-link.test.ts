@@ -18,8 +18,13 @@ async function events(id: string) {
 
 describe("the agent link: who may link", () => {
   it("refuses a missing or wrong token with 401 and no socket", async () => {
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: edge.token }]) {
-      const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, { ...headers, "X-Atomic-Agent-Id": "intruder" });
+    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: edge.token }] as Array<
+      Record<string, string>
+    >) {
+      const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, {
+        ...headers,
+        "X-Atomic-Agent-Id": "intruder",
+      });
       await expect(socket.opened()).rejects.toThrow(/401/);
     }
     const plain = await getJson(`${edge.url}/agent/connect`, { Authorization: `Bearer ${edge.token}` });
@@ -27,11 +32,26 @@ describe("the agent link: who may link", () => {
   });
 
   it("refuses a bad agent id, and a hello naming another agent", async () => {
-    const bad = new RecordingSocket(`${edge.wsUrl}/agent/connect`, { Authorization: `Bearer ${edge.token}`, "X-Atomic-Agent-Id": "no spaces allowed" });
+    const bad = new RecordingSocket(`${edge.wsUrl}/agent/connect`, {
+      Authorization: `Bearer ${edge.token}`,
+      "X-Atomic-Agent-Id": "no spaces allowed",
+    });
     await expect(bad.opened()).rejects.toThrow(/400/);
-    const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, { Authorization: `Bearer ${edge.token}`, "X-Atomic-Agent-Id": "agent-a" });
+    const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, {
+      Authorization: `Bearer ${edge.token}`,
+      "X-Atomic-Agent-Id": "agent-a",
+    });
     await socket.opened();
-    socket.send({ v: 1, type: "hello", agent_id: "agent-b", version: "t", labels: {}, capacity: { jobs: 1, kinds: ["llm.generate"] }, running: [], health: HEALTHY });
+    socket.send({
+      v: 1,
+      type: "hello",
+      agent_id: "agent-b",
+      version: "t",
+      labels: {},
+      capacity: { jobs: 1, kinds: ["llm.generate"] },
+      running: [],
+      health: HEALTHY,
+    });
     const error = await socket.waitFor((m) => m["type"] === "error");
     expect(error["code"]).toBe("forbidden");
     expect((await socket.waitClosed()).code).toBe(1008);
@@ -40,18 +60,41 @@ describe("the agent link: who may link", () => {
 
 describe("the agent link: frames", () => {
   it("answers malformed frames with an error frame, ignores unknown types, and keeps the link", async () => {
-    const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, { Authorization: `Bearer ${edge.token}`, "X-Atomic-Agent-Id": "agent-frames" });
+    const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, {
+      Authorization: `Bearer ${edge.token}`,
+      "X-Atomic-Agent-Id": "agent-frames",
+    });
     await socket.opened();
     socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } });
     expect((await socket.waitFor((m) => m["type"] === "error"))["message"]).toContain("hello");
     socket.send("{{{ not json");
     await socket.waitFor((m) => m["type"] === "error" && m["code"] === "invalid_json");
-    socket.send({ v: 1, type: "hello", agent_id: "agent-frames", version: "t", labels: {}, capacity: { jobs: -1, kinds: [] }, running: [], health: HEALTHY });
-    const invalid = await socket.waitFor((m) => m["type"] === "error" && m["code"] === "invalid_request" && String(m["message"]).includes("capacity"));
+    socket.send({
+      v: 1,
+      type: "hello",
+      agent_id: "agent-frames",
+      version: "t",
+      labels: {},
+      capacity: { jobs: -1, kinds: [] },
+      running: [],
+      health: HEALTHY,
+    });
+    const invalid = await socket.waitFor(
+      (m) => m["type"] === "error" && m["code"] === "invalid_request" && String(m["message"]).includes("capacity"),
+    );
     expect(invalid["message"]).toContain("capacity");
     const before = socket.messages.length;
     socket.send({ v: 1, type: "some.future.frame", anything: true });
-    socket.send({ v: 1, type: "hello", agent_id: "agent-frames", version: "t", labels: {}, capacity: { jobs: 1, kinds: ["llm.generate"] }, running: [], health: HEALTHY });
+    socket.send({
+      v: 1,
+      type: "hello",
+      agent_id: "agent-frames",
+      version: "t",
+      labels: {},
+      capacity: { jobs: 1, kinds: ["llm.generate"] },
+      running: [],
+      health: HEALTHY,
+    });
     await socket.waitFor((m) => m["type"] === "welcome", 5000, before);
     expect(socket.messages.slice(before).filter((m: any) => m.type === "error")).toEqual([]);
     socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } });
@@ -76,16 +119,29 @@ describe("the agent link: jobs", () => {
     const result = { chars: "```python main.py\nprint(1)\n```\n".length, finish_reason: "stop", provider: "t" };
     agent.result(job, 3, result);
     agent.result(job, 3, result);
-    await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     const chunks = (await events(res.body.pipeline_id)).filter((e) => e.event === "chunk");
     expect(chunks.map((c) => c.data.delta).join("")).toBe("```python main.py\nprint(1)\n```\n");
-    await until(async () => agent.socket.messages.filter((m: any) => m.type === "ack" && m.result === true).length, (n) => n === 2);
+    await until(
+      async () => agent.socket.messages.filter((m: any) => m.type === "ack" && m.result === true).length,
+      (n) => n === 2,
+    );
     agent.close();
   });
 
   it("acks away and cancels a job the agent was never given", async () => {
     const agent = await FakeAgent.link(edge, { id: "agent-liar" });
-    agent.socket.send({ v: 1, type: "job.event", job_id: "someone-elses/generating", attempt: 1, seq: 1, event: { kind: "token", text: "x" } });
+    agent.socket.send({
+      v: 1,
+      type: "job.event",
+      job_id: "someone-elses/generating",
+      attempt: 1,
+      seq: 1,
+      event: { kind: "token", text: "x" },
+    });
     await agent.socket.waitFor((m) => m["type"] === "job.cancel" && m["job_id"] === "someone-elses/generating");
     agent.close();
   });
@@ -102,7 +158,10 @@ describe("the agent link: jobs", () => {
     expect(second.job_id).toBe(first.job_id);
     expect(second.attempt).toBe(first.attempt + 1);
     rescuer.generate(second, CODE);
-    const view = await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     expect(view.body.stages.find((s: any) => s.stage === "GENERATING").attempts).toBe(2);
     const list = await events(res.body.pipeline_id);
     expect(list.map((e) => e.data.seq)).toEqual(list.map((_, i) => i + 1));
@@ -119,7 +178,11 @@ describe("the agent link: jobs", () => {
     agent.token(job, 1, CODE[0]!);
     await agent.socket.waitFor((m) => m["type"] === "ack" && m["seq"] === 1);
     agent.kill();
-    const back = await FakeAgent.link(edge, { id: "agent-flaky", capacity: 1, running: [{ job_id: job.job_id, attempt: job.attempt }] });
+    const back = await FakeAgent.link(edge, {
+      id: "agent-flaky",
+      capacity: 1,
+      running: [{ job_id: job.job_id, attempt: job.attempt }],
+    });
     const welcome = back.socket.messages.find((m: any) => m.type === "welcome") as any;
     expect(welcome.acked).toEqual([{ job_id: job.job_id, attempt: job.attempt, seq: 1 }]);
     expect(welcome.cancel).toEqual([]);
@@ -127,14 +190,20 @@ describe("the agent link: jobs", () => {
     back.token(job, 2, CODE[1]!);
     back.token(job, 3, CODE[2]!);
     back.result(job, 3, { chars: CODE.join("").length, finish_reason: "stop", provider: "t" });
-    await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     const chunks = (await events(res.body.pipeline_id)).filter((e) => e.event === "chunk" && !e.data.is_final);
     expect(chunks.map((c) => c.data.delta)).toEqual(CODE);
     back.close();
   });
 
   it("tells a returning agent to cancel jobs the edge no longer wants", async () => {
-    const agent = await FakeAgent.link(edge, { id: "agent-stale", running: [{ job_id: "long-gone/generating", attempt: 3 }] });
+    const agent = await FakeAgent.link(edge, {
+      id: "agent-stale",
+      running: [{ job_id: "long-gone/generating", attempt: 3 }],
+    });
     const welcome = agent.socket.messages.find((m: any) => m.type === "welcome") as any;
     expect(welcome.cancel).toEqual([{ job_id: "long-gone/generating", attempt: 3 }]);
     agent.close();
@@ -157,12 +226,18 @@ describe("the agent link: jobs", () => {
     for (const a of status0.body.agents) expect(a.running).toBe(0);
     const drainer = await FakeAgent.link(edge, { id: "agent-drainer", capacity: 5 });
     drainer.socket.send({ v: 1, type: "draining" });
-    await until(() => getJson(`${edge.url}/api/status`), (r) => r.body.agents.some((a: any) => a.agent_id === "agent-drainer" && a.draining));
+    await until(
+      () => getJson(`${edge.url}/api/status`),
+      (r) => r.body.agents.some((a: any) => a.agent_id === "agent-drainer" && a.draining),
+    );
     const worker = await FakeAgent.link(edge, { id: "agent-worker", capacity: 5 });
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "not for the drainer", async: true });
     const job = await worker.nextJob();
     worker.generate(job, CODE);
-    await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     expect(drainer.socket.messages.filter((m: any) => m.type === "job.assign")).toEqual([]);
     drainer.close();
     worker.close();

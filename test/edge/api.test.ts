@@ -36,7 +36,11 @@ describe("bad input gets a clear error", () => {
   });
 
   it("names a bad priority and a bad metadata type", async () => {
-    const res = await postJson(`${edge.url}/api/generate`, { prompt: "x", priority: "urgent", metadata: { stream: "yes" } });
+    const res = await postJson(`${edge.url}/api/generate`, {
+      prompt: "x",
+      priority: "urgent",
+      metadata: { stream: "yes" },
+    });
     expectError(res, 400, "invalid_request");
     expect(res.body.error.message).toContain("priority");
     expect(res.body.error.message).toContain("metadata.stream");
@@ -79,7 +83,11 @@ describe("every response", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const preflight = await fetch(`${edge.url}/api/generate`, {
       method: "OPTIONS",
-      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
@@ -91,7 +99,13 @@ describe("observability routes", () => {
   it("GET /health shows the linked agent's LLM", async () => {
     const res = await getJson(`${edge.url}/health`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: "ok", llm_agent: "healthy", llm_provider: "offline", docker: "unavailable", agents_connected: 1 });
+    expect(res.body).toMatchObject({
+      status: "ok",
+      llm_agent: "healthy",
+      llm_provider: "offline",
+      docker: "unavailable",
+      agents_connected: 1,
+    });
     expect(res.body.uptime_ms).toBeGreaterThanOrEqual(0);
     expect(res.body.uptime_ms).toBeLessThan(3_600_000);
   });
@@ -114,7 +128,9 @@ describe("observability routes", () => {
     expect(prom.headers.get("content-type")).toContain("text/plain");
     const text = await prom.text();
     expect(text).toMatch(/atomic_pipelines_total\{pool="default",outcome="completed"\} [1-9]/);
-    expect(text).toMatch(/atomic_pipeline_duration_seconds_bucket\{pool="default",outcome="completed",le="\+Inf"\} [1-9]/);
+    expect(text).toMatch(
+      /atomic_pipeline_duration_seconds_bucket\{pool="default",outcome="completed",le="\+Inf"\} [1-9]/,
+    );
     expect(text).toContain("# TYPE atomic_pipeline_duration_seconds histogram");
   });
 
@@ -123,7 +139,9 @@ describe("observability routes", () => {
     expect(res.body.openapi).toBe("3.0.3");
     const generate = res.body.paths["/api/generate"].post;
     expect(generate.requestBody.content["application/json"].schema.required).toContain("prompt");
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(["/health", "/ws/stream", "/api/pipelines/{id}"]));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(["/health", "/ws/stream", "/api/pipelines/{id}"]),
+    );
   });
 });
 
@@ -135,7 +153,10 @@ describe("pipelines", () => {
     expect(res.headers.get("location")).toBe(res.body.links.self);
     const job = await agent.nextJob();
     agent.generate(job, ["```js app.js\n", "console.log(1)\n", "```\n", "```python tool.py\nprint(2)\n```\n"]);
-    const view = await until(() => getJson(`${edge.url}${res.body.links.self}`), (r) => r.body.state === "COMPLETED");
+    const view = await until(
+      () => getJson(`${edge.url}${res.body.links.self}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     expect(view.body).toMatchObject({ state: "COMPLETED", progress: 1, priority: "high", stage: null, error: null });
     expect(view.body.stages.map((s: any) => [s.stage, s.status])).toEqual([
       ["PARSING", "completed"],
@@ -183,9 +204,16 @@ describe("pipelines", () => {
   it("GET /api/pipelines/:id/events resumes after Last-Event-ID", async () => {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "resume sse", async: true });
     agent.generate(await agent.nextJob(), CODE);
-    await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     const all = parseSse(await (await fetch(`${edge.url}/api/pipelines/${res.body.pipeline_id}/events`)).text());
-    const later = parseSse(await (await fetch(`${edge.url}/api/pipelines/${res.body.pipeline_id}/events`, { headers: { "Last-Event-ID": "3" } })).text());
+    const later = parseSse(
+      await (
+        await fetch(`${edge.url}/api/pipelines/${res.body.pipeline_id}/events`, { headers: { "Last-Event-ID": "3" } })
+      ).text(),
+    );
     expect(later.map((e) => e.id)).toEqual(all.slice(3).map((e) => e.id));
     expect(later[0]!.data.seq).toBe(4);
   });

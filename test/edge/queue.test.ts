@@ -29,7 +29,11 @@ describe("the queue", () => {
     await submit("normal-1", "normal");
     await submit("high-1", "high");
     const status = await getJson(`${edge.url}/api/status`);
-    expect(status.body).toMatchObject({ active_pipelines: 1, queue_size: 3, queue_by_priority: { high: 1, normal: 1, low: 1 } });
+    expect(status.body).toMatchObject({
+      active_pipelines: 1,
+      queue_size: 3,
+      queue_by_priority: { high: 1, normal: 1, low: 1 },
+    });
 
     const full = await postJson(`${edge.url}/api/generate`, { prompt: "one too many", async: true });
     expect(full.status).toBe(429);
@@ -44,7 +48,10 @@ describe("the queue", () => {
       agent.generate(job, CODE);
     }
     expect(order).toEqual(["high-1", "normal-1", "low-1"]);
-    await until(() => getJson(`${edge.url}/api/status`), (r) => r.body.active_pipelines === 0 && r.body.queue_size === 0);
+    await until(
+      () => getJson(`${edge.url}/api/status`),
+      (r) => r.body.active_pipelines === 0 && r.body.queue_size === 0,
+    );
     const metrics = await getJson(`${edge.url}/api/metrics`);
     expect(metrics.body.rejected_requests).toBe(1);
     expect(metrics.body.successful_requests).toBe(4);
@@ -69,6 +76,9 @@ describe("the queue", () => {
     const last = await agent.nextJob();
     expect(last.payload["prompt"]).toBe("n-b");
     agent.generate(last, CODE);
-    await until(() => getJson(`${edge.url}/api/pipelines/${a.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${a.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
   });
 });

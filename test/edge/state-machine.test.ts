@@ -36,7 +36,11 @@ describe("the pipeline state machine", () => {
     expect((await getJson(`${edge.url}/api/pipelines/${id}`)).body.state).toBe("PARSING");
     agent.result(parse, 0, { language: "typescript", framework: null, entry_file: "cli.ts", summary: "a CLI" });
     const gen = await agent.nextJob("llm.generate");
-    expect(gen.payload["requirements"]).toMatchObject({ language: "typescript", entry_file: "cli.ts", source: "agent" });
+    expect(gen.payload["requirements"]).toMatchObject({
+      language: "typescript",
+      entry_file: "cli.ts",
+      source: "agent",
+    });
     expect((await getJson(`${edge.url}/api/pipelines/${id}`)).body.state).toBe("GENERATING");
     agent.generate(gen, ["```ts\n", "console.log(1)\n", "```\n"]);
     const exp = await agent.nextJob("export");
@@ -47,7 +51,10 @@ describe("the pipeline state machine", () => {
     });
     expect((await getJson(`${edge.url}/api/pipelines/${id}`)).body.state).toBe("EXPORTING");
     agent.result(exp, 0, { type: "filesystem", path: `/exports/${id}/out`, files: 1 });
-    const view = await until(() => getJson(`${edge.url}/api/pipelines/${id}`), (r) => r.body.state === "COMPLETED");
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     expect(view.body.export).toMatchObject({ type: "filesystem", files: 1 });
     expect(stageTrail(await events(id))).toEqual([
       "PARSING:started:1",
@@ -65,9 +72,16 @@ describe("the pipeline state machine", () => {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "an express server in javascript", async: true });
     agent.fail(await agent.nextJob("llm.parse"), "llm_error", "model refused", false);
     const gen = await agent.nextJob("llm.generate");
-    expect(gen.payload["requirements"]).toMatchObject({ language: "javascript", framework: "express", source: "rules" });
+    expect(gen.payload["requirements"]).toMatchObject({
+      language: "javascript",
+      framework: "express",
+      source: "rules",
+    });
     agent.generate(gen, CODE);
-    await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
   });
 
   it("retries a retryable failure with attempt + 1, then completes", async () => {
@@ -80,7 +94,10 @@ describe("the pipeline state machine", () => {
     expect(second.job_id).toBe(first.job_id);
     expect(second.attempt).toBe(first.attempt + 1);
     agent.generate(second, CODE);
-    await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
     const list = await events(res.body.pipeline_id);
     expect(stageTrail(list)).toContain("GENERATING:retrying:1");
     expect(stageTrail(list)).toContain("GENERATING:started:2");
@@ -91,7 +108,10 @@ describe("the pipeline state machine", () => {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "fail me", async: true });
     agent.fail(await agent.nextJob("llm.parse"), "llm_error", "x", false);
     agent.fail(await agent.nextJob("llm.generate"), "llm_error", "bad API key", false);
-    const view = await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "FAILED");
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "FAILED",
+    );
     expect(view.body.error).toEqual({ code: "llm_error", message: "bad API key" });
     const list = await events(res.body.pipeline_id);
     expect(list.at(-1)).toMatchObject({ event: "error", data: { code: "llm_error", error: "bad API key" } });
@@ -112,10 +132,17 @@ describe("the pipeline state machine", () => {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "too slow", async: true });
     agent.fail(await agent.nextJob("llm.parse"), "llm_error", "x", false);
     const first = await agent.nextJob("llm.generate");
-    await agent.socket.waitFor((m) => m["type"] === "job.cancel" && m["job_id"] === first.job_id && m["attempt"] === first.attempt, 5000);
+    await agent.socket.waitFor(
+      (m) => m["type"] === "job.cancel" && m["job_id"] === first.job_id && m["attempt"] === first.attempt,
+      5000,
+    );
     const second = await agent.nextJob("llm.generate", 5000);
     expect(second.attempt).toBe(first.attempt + 1);
-    const view = await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "FAILED", 8000);
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "FAILED",
+      8000,
+    );
     expect(view.body.error.code).toBe("timeout");
     // A result that arrives after the deadline changes nothing.
     agent.generate(second, CODE);
@@ -131,6 +158,9 @@ describe("the pipeline state machine", () => {
     agent.result(first, 1, { chars: 10, finish_reason: "stop", provider: "test" });
     const second = await agent.nextJob("llm.generate");
     agent.generate(second, CODE);
-    await until(() => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`), (r) => r.body.state === "COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
   });
 });

@@ -108,11 +108,16 @@ describe("/ws/pipelines/:id", () => {
     const full = starter.messages as any[];
     expect(combined).toEqual(full);
     for (const s of [subscribers[1]!, subscribers[2]!]) {
-      const text = (s.messages as any[]).filter((m) => m.type === "chunk").map((m) => m.delta).join("");
+      const text = (s.messages as any[])
+        .filter((m) => m.type === "chunk")
+        .map((m) => m.delta)
+        .join("");
       expect(text).toBe(words.join(""));
     }
     const resumedChunk = (back.messages as any[]).find((m) => m.type === "chunk");
-    expect(resumedChunk.content).toBe(words.slice(0, resumedChunk.seq - (full.find((m) => m.type === "chunk").seq) + 1).join(""));
+    expect(resumedChunk.content).toBe(
+      words.slice(0, resumedChunk.seq - full.find((m) => m.type === "chunk").seq + 1).join(""),
+    );
   });
 
   it("replays a finished pipeline and closes; refuses an unknown one with 404", async () => {
@@ -125,7 +130,10 @@ describe("/ws/pipelines/:id", () => {
     const late = new RecordingSocket(`${edge.wsUrl}/ws/pipelines/${String(queued["pipeline_id"])}?after=0`);
     await late.opened();
     // The server closes right after the replay; the close handshake is what the client sees.
-    await until(async () => late.ws.readyState, (state) => state >= 2);
+    await until(
+      async () => late.ws.readyState,
+      (state) => state >= 2,
+    );
     expect(late.messages).toEqual(starter.messages);
     const missing = new RecordingSocket(`${edge.wsUrl}/ws/pipelines/${crypto.randomUUID()}`);
     await expect(missing.opened()).rejects.toThrow(/404/);
@@ -137,6 +145,9 @@ describe("/ws/pipelines/:id", () => {
     expect(res.body.error.message).toContain("Upgrade");
     const bad = new RecordingSocket(`${edge.wsUrl}/ws/pipelines/${crypto.randomUUID()}?after=-3`);
     await expect(bad.opened()).rejects.toThrow(/400/);
-    await until(() => getJson(`${edge.url}/health`), (r) => r.status === 200);
+    await until(
+      () => getJson(`${edge.url}/health`),
+      (r) => r.status === 200,
+    );
   });
 });

@@ -32,7 +32,14 @@ export class FakeAgent {
 
   static async link(
     edge: EdgeHandle,
-    options: { id?: string; capacity?: number; kinds?: JobKind[]; labels?: Record<string, string>; running?: Array<{ job_id: string; attempt: number }>; pool?: string } = {},
+    options: {
+      id?: string;
+      capacity?: number;
+      kinds?: JobKind[];
+      labels?: Record<string, string>;
+      running?: Array<{ job_id: string; attempt: number }>;
+      pool?: string;
+    } = {},
   ): Promise<FakeAgent> {
     const id = options.id ?? `agent-${Math.random().toString(36).slice(2, 10)}`;
     const socket = new RecordingSocket(`${edge.wsUrl}/agent/connect`, {
@@ -59,7 +66,10 @@ export class FakeAgent {
   /** The next `job.assign` of `kind` not yet taken by `nextJob`. */
   async nextJob(kind: JobKind = "llm.generate", timeoutMs = 10_000): Promise<Assignment> {
     const assignment = await this.socket.waitFor<Assignment>(
-      (m) => m["type"] === "job.assign" && m["kind"] === kind && !this.#taken.has(`${String(m["job_id"])}#${String(m["attempt"])}`),
+      (m) =>
+        m["type"] === "job.assign" &&
+        m["kind"] === kind &&
+        !this.#taken.has(`${String(m["job_id"])}#${String(m["attempt"])}`),
       timeoutMs,
     );
     this.#taken.add(`${assignment.job_id}#${assignment.attempt}`);
@@ -68,15 +78,36 @@ export class FakeAgent {
   #taken = new Set<string>();
 
   token(job: Assignment, seq: number, text: string): void {
-    this.socket.send({ v: 1, type: "job.event", job_id: job.job_id, attempt: job.attempt, seq, event: { kind: "token", text } });
+    this.socket.send({
+      v: 1,
+      type: "job.event",
+      job_id: job.job_id,
+      attempt: job.attempt,
+      seq,
+      event: { kind: "token", text },
+    });
   }
 
   result(job: Assignment, events: number, result: unknown): void {
-    this.socket.send({ v: 1, type: "job.result", job_id: job.job_id, attempt: job.attempt, events, outcome: { ok: true, result } });
+    this.socket.send({
+      v: 1,
+      type: "job.result",
+      job_id: job.job_id,
+      attempt: job.attempt,
+      events,
+      outcome: { ok: true, result },
+    });
   }
 
   fail(job: Assignment, code: string, message: string, retryable: boolean): void {
-    this.socket.send({ v: 1, type: "job.result", job_id: job.job_id, attempt: job.attempt, events: 0, outcome: { ok: false, error: { code, message, retryable } } });
+    this.socket.send({
+      v: 1,
+      type: "job.result",
+      job_id: job.job_id,
+      attempt: job.attempt,
+      events: 0,
+      outcome: { ok: false, error: { code, message, retryable } },
+    });
   }
 
   /** Streams `chunks` as tokens and sends the matching result, as a real agent would. */
@@ -87,7 +118,10 @@ export class FakeAgent {
 
   /** Waits until the edge acked the result of `job`. */
   resultAcked(job: Assignment, timeoutMs = 10_000): Promise<unknown> {
-    return this.socket.waitFor((m) => m["type"] === "ack" && m["job_id"] === job.job_id && m["attempt"] === job.attempt && m["result"] === true, timeoutMs);
+    return this.socket.waitFor(
+      (m) => m["type"] === "ack" && m["job_id"] === job.job_id && m["attempt"] === job.attempt && m["result"] === true,
+      timeoutMs,
+    );
   }
 
   close(): void {

@@ -52,7 +52,11 @@ export class RecordingSocket {
   }
 
   /** Resolves with the first recorded message (from index `from`) that matches. */
-  waitFor<T = Record<string, unknown>>(predicate: (message: Record<string, unknown>) => boolean, timeoutMs = 10_000, from = 0): Promise<T> {
+  waitFor<T = Record<string, unknown>>(
+    predicate: (message: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+    from = 0,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
         for (let i = from; i < this.messages.length; i++) {
@@ -65,7 +69,11 @@ export class RecordingSocket {
         }
         if (this.closed) {
           cleanup();
-          reject(new Error(`socket closed (${this.closed.code} ${this.closed.reason}) before a matching message; got ${JSON.stringify(this.messages).slice(0, 2000)}`));
+          reject(
+            new Error(
+              `socket closed (${this.closed.code} ${this.closed.reason}) before a matching message; got ${JSON.stringify(this.messages).slice(0, 2000)}`,
+            ),
+          );
           return true;
         }
         return false;

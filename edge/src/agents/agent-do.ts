@@ -1,7 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { AgentHealth, EdgeToAgent, ErrorCode, Hello, JobEvent, JobResult } from "../../../shared/src/index.ts";
-import { AgentHealth as AgentHealthSchema, AgentToEdge, JobKind, LIMITS, LINK_VERSION } from "../../../shared/src/index.ts";
+import {
+  AgentHealth as AgentHealthSchema,
+  AgentToEdge,
+  JobKind,
+  LIMITS,
+  LINK_VERSION,
+} from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { closeQuietly } from "../pipeline/fan-out.ts";
@@ -100,7 +106,11 @@ export class AgentDO extends DurableObject<Env> {
     const frame = AgentToEdge.safeParse(body);
     if (!frame.success) {
       const issue = frame.error.issues[0];
-      return this.#sendError(ws, "invalid_request", `invalid frame: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "unreadable"}`);
+      return this.#sendError(
+        ws,
+        "invalid_request",
+        `invalid frame: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "unreadable"}`,
+      );
     }
     const msg = frame.data;
     if (msg.type !== "hello" && !this.#link?.connected) {
@@ -146,7 +156,10 @@ export class AgentDO extends DurableObject<Env> {
     link.connected = false;
     link.disconnected_at = Date.now();
     this.#saveLink();
-    this.#log.warn("agent disconnected; waiting for it to come back", { why, grace_ms: this.#config.ATOMIC_AGENT_GRACE_MS });
+    this.#log.warn("agent disconnected; waiting for it to come back", {
+      why,
+      grace_ms: this.#config.ATOMIC_AGENT_GRACE_MS,
+    });
     await this.#scheduler().agentStatus(link.agent_id, { connected: false });
     await this.ctx.storage.setAlarm(Date.now() + this.#config.ATOMIC_AGENT_GRACE_MS);
   }
@@ -190,7 +203,12 @@ export class AgentDO extends DurableObject<Env> {
       cancel,
       acked,
     });
-    this.#log.info("agent linked", { pool: hello.pool, version: hello.version, kept: kept.length, cancelled: cancel.length });
+    this.#log.info("agent linked", {
+      pool: hello.pool,
+      version: hello.version,
+      kept: kept.length,
+      cancelled: cancel.length,
+    });
     await this.#scheduler().agentUp({
       agent_id: link.agent_id,
       labels: hello.labels,
@@ -207,7 +225,14 @@ export class AgentDO extends DurableObject<Env> {
     if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.seq);
     const ack = await this.#pipeline(job.pipeline_id).jobEvent(msg.job_id, msg.attempt, msg.seq, msg.event);
     if (ack.status === "stale") return this.#cancelStale(ws, job);
-    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: msg.job_id, attempt: msg.attempt, seq: ack.last_seq, result: false });
+    this.#send(ws, {
+      v: LINK_VERSION,
+      type: "ack",
+      job_id: msg.job_id,
+      attempt: msg.attempt,
+      seq: ack.last_seq,
+      result: false,
+    });
   }
 
   async #onResult(ws: WebSocket, msg: JobResult): Promise<void> {
@@ -215,10 +240,24 @@ export class AgentDO extends DurableObject<Env> {
     if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.events);
     const ack = await this.#pipeline(job.pipeline_id).jobResult(msg.job_id, msg.attempt, msg.events, msg.outcome);
     if (ack.status === "missing_events") {
-      this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: msg.job_id, attempt: msg.attempt, seq: ack.last_seq, result: false });
+      this.#send(ws, {
+        v: LINK_VERSION,
+        type: "ack",
+        job_id: msg.job_id,
+        attempt: msg.attempt,
+        seq: ack.last_seq,
+        result: false,
+      });
       return;
     }
-    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: msg.job_id, attempt: msg.attempt, seq: msg.events, result: true });
+    this.#send(ws, {
+      v: LINK_VERSION,
+      type: "ack",
+      job_id: msg.job_id,
+      attempt: msg.attempt,
+      seq: msg.events,
+      result: true,
+    });
     await this.#release(job);
   }
 
@@ -235,7 +274,13 @@ export class AgentDO extends DurableObject<Env> {
   }
 
   async #cancelStale(ws: WebSocket, job: JobRow): Promise<void> {
-    this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id: job.job_id, attempt: job.attempt, reason: "superseded" });
+    this.#send(ws, {
+      v: LINK_VERSION,
+      type: "job.cancel",
+      job_id: job.job_id,
+      attempt: job.attempt,
+      reason: "superseded",
+    });
     await this.#release(job);
   }
 
@@ -282,7 +327,9 @@ export class AgentDO extends DurableObject<Env> {
     const now = Date.now();
     if (!link.connected && link.disconnected_at !== null) {
       if (now < link.disconnected_at + this.#config.ATOMIC_AGENT_GRACE_MS) return this.#armAlarm();
-      this.#log.warn("agent did not come back in its grace period; placing its jobs again", { jobs: this.#jobs().length });
+      this.#log.warn("agent did not come back in its grace period; placing its jobs again", {
+        jobs: this.#jobs().length,
+      });
       for (const job of this.#jobs()) await this.#handBack(job, "the host-agent vanished");
       await this.#scheduler().agentGone(link.agent_id);
       return;
@@ -340,7 +387,9 @@ export class AgentDO extends DurableObject<Env> {
   }
 
   #job(jobId: string, attempt: number): JobRow | null {
-    const row = this.#sql.exec("SELECT job_id, attempt, pipeline_id, kind FROM jobs WHERE job_id = ? AND attempt = ?", jobId, attempt).toArray()[0];
+    const row = this.#sql
+      .exec("SELECT job_id, attempt, pipeline_id, kind FROM jobs WHERE job_id = ? AND attempt = ?", jobId, attempt)
+      .toArray()[0];
     const parsed = JobRow.safeParse(row);
     return parsed.success ? parsed.data : null;
   }

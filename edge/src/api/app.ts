@@ -34,10 +34,19 @@ export function createApp(): Hono<AppEnv> {
     c.set("log", createEdgeLogger(config.ATOMIC_LOG_LEVEL, { request_id: c.get("requestId") }));
     const started = Date.now();
     await next();
-    c.get("log").debug("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
+    c.get("log").debug("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Date.now() - started,
+    });
   });
   app.use("*", async (c, next) => {
-    const origins = c.get("config").ATOMIC_CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean);
+    const origins = c
+      .get("config")
+      .ATOMIC_CORS_ORIGINS.split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
     return cors({
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Content-Type", "Authorization", "Prefer", "Last-Event-ID", "X-Request-Id"],
@@ -66,7 +75,12 @@ export function createApp(): Hono<AppEnv> {
   app.notFound((c) => {
     const allowed = ROUTE_METHODS.find(([pattern]) => pattern.test(c.req.path));
     if (allowed) {
-      return errorResponse(c, new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allowed[1]}`, { headers: { Allow: allowed[1] } }));
+      return errorResponse(
+        c,
+        new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allowed[1]}`, {
+          headers: { Allow: allowed[1] },
+        }),
+      );
     }
     return errorResponse(c, new ApiError("not_found", `no route ${c.req.method} ${c.req.path}`));
   });

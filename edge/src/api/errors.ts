@@ -9,7 +9,11 @@ export class ApiError extends Error {
   readonly headers: Record<string, string>;
   readonly extra: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options: { headers?: Record<string, string>; extra?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
+  ) {
     super(message);
     this.code = code;
     this.headers = options.headers ?? {};
@@ -54,6 +58,9 @@ export async function readJson(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ApiError("invalid_json", `the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ApiError(
+      "invalid_json",
+      `the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

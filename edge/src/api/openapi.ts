@@ -16,7 +16,10 @@ import { VERSION } from "./context.ts";
 const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
   z.toJSONSchema(s, { io, unrepresentable: "any", target: "openapi-3.0" });
 
-const json = (s: z.ZodType, description: string) => ({ description, content: { "application/json": { schema: schema(s) } } });
+const json = (s: z.ZodType, description: string) => ({
+  description,
+  content: { "application/json": { schema: schema(s) } },
+});
 const error = (description: string) => json(ErrorResponse, description);
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
 
@@ -30,7 +33,8 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: "Atomic Orchestrator",
       version: VERSION,
-      description: "LLM code-generation pipelines at the edge. Every error is {success:false, error:{code,message}, request_id}.",
+      description:
+        "LLM code-generation pipelines at the edge. Every error is {success:false, error:{code,message}, request_id}.",
     },
     paths: {
       "/api/generate": {
@@ -38,7 +42,10 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Run a pipeline for a prompt",
           description:
             "Waits for the pipeline by default. `Prefer: respond-async` or `async: true` answers 202 with links; `Accept: text/event-stream` streams its events as SSE.",
-          requestBody: { required: true, content: { "application/json": { schema: schema(GenerateRequest, "input") } } },
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schema(GenerateRequest, "input") } },
+          },
           responses: {
             "200": json(GenerateResponse, "The pipeline completed"),
             "202": json(GenerateAccepted, "Accepted; follow the links"),
@@ -50,27 +57,48 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/api/pipelines/{id}": {
-        get: { summary: "A pipeline's state", parameters: [idParam], responses: { "200": json(PipelineView, "The pipeline"), "404": error("No such pipeline") } },
+        get: {
+          summary: "A pipeline's state",
+          parameters: [idParam],
+          responses: { "200": json(PipelineView, "The pipeline"), "404": error("No such pipeline") },
+        },
       },
       "/api/pipelines/{id}/cancel": {
         post: {
           summary: "Cancel a pipeline",
           parameters: [idParam],
-          responses: { "200": json(CancelResponse, "Cancelled"), "404": error("No such pipeline"), "409": error("Already ended") },
+          responses: {
+            "200": json(CancelResponse, "Cancelled"),
+            "404": error("No such pipeline"),
+            "409": error("Already ended"),
+          },
         },
       },
       "/api/pipelines/{id}/events": {
         get: {
           summary: "The pipeline's events as SSE (resumable with Last-Event-ID or ?after=)",
           parameters: [idParam, { name: "after", in: "query", schema: { type: "integer", minimum: 0 } }],
-          responses: { "200": { description: "text/event-stream of ClientEvent", content: { "text/event-stream": { schema: schema(ClientEvent) } } } },
+          responses: {
+            "200": {
+              description: "text/event-stream of ClientEvent",
+              content: { "text/event-stream": { schema: schema(ClientEvent) } },
+            },
+          },
         },
       },
       "/api/pipelines/{id}/artifacts": {
-        get: { summary: "The artifact manifest", parameters: [idParam], responses: { "200": { description: "Manifest" }, "404": error("No artifacts") } },
+        get: {
+          summary: "The artifact manifest",
+          parameters: [idParam],
+          responses: { "200": { description: "Manifest" }, "404": error("No artifacts") },
+        },
       },
       "/api/pipelines/{id}/artifacts.tar": {
-        get: { summary: "Every file as one tar", parameters: [idParam], responses: { "200": { description: "application/x-tar" }, "404": error("No artifacts") } },
+        get: {
+          summary: "Every file as one tar",
+          parameters: [idParam],
+          responses: { "200": { description: "application/x-tar" }, "404": error("No artifacts") },
+        },
       },
       "/api/pipelines/{id}/artifacts/{path}": {
         get: {
@@ -82,11 +110,18 @@ export function openApiDocument(): Record<string, unknown> {
       "/health": { get: { summary: "Health", responses: { "200": json(HealthResponse, "Health") } } },
       "/api/metrics": { get: { summary: "Metrics", responses: { "200": json(MetricsResponse, "Metrics") } } },
       "/api/status": { get: { summary: "Status", responses: { "200": json(StatusResponse, "Status") } } },
-      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain; version=0.0.4" } } } },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain; version=0.0.4" } } },
+      },
       "/ws/stream": {
         get: {
           summary: "WebSocket: send a GenerateRequest, receive ClientEvents (the seed's chunk protocol)",
-          responses: { "101": { description: "Switching protocols", content: { "application/json": { schema: schema(ClientEvent) } } } },
+          responses: {
+            "101": {
+              description: "Switching protocols",
+              content: { "application/json": { schema: schema(ClientEvent) } },
+            },
+          },
         },
       },
       "/ws/pipelines/{id}": {
@@ -97,7 +132,10 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/agent/connect": {
-        get: { summary: "WebSocket: the host-agent link (Authorization: Bearer ATOMIC_AGENT_TOKEN)", responses: { "101": { description: "Linked" }, "401": error("Bad or missing token") } },
+        get: {
+          summary: "WebSocket: the host-agent link (Authorization: Bearer ATOMIC_AGENT_TOKEN)",
+          responses: { "101": { description: "Linked" }, "401": error("Bad or missing token") },
+        },
       },
     },
   };

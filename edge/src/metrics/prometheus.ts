@@ -48,7 +48,9 @@ export function toPrometheus(snapshot: MetricsSnapshot, pool: string, uptimeMs: 
     ["pipeline_failed", "failed"],
     ["pipeline_cancelled", "cancelled"],
   ]);
-  histogram("atomic_queue_wait_seconds", "Time a pipeline waited for a running slot.", "queue", [["queue_wait", "admission"]]);
+  histogram("atomic_queue_wait_seconds", "Time a pipeline waited for a running slot.", "queue", [
+    ["queue_wait", "admission"],
+  ]);
   histogram("atomic_stage_duration_seconds", "Time spent in each stage.", "stage", [
     ["stage_parsing", "PARSING"],
     ["stage_generating", "GENERATING"],

@@ -57,7 +57,9 @@ export class FanOut {
       }
     }
     for (const sub of this.#sse) {
-      sub.writer.write(this.#encoder.encode(sseFrame(event, content, sub.deltaOnly))).catch(() => this.#sse.delete(sub));
+      sub.writer
+        .write(this.#encoder.encode(sseFrame(event, content, sub.deltaOnly)))
+        .catch(() => this.#sse.delete(sub));
     }
   }
 

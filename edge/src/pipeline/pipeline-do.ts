@@ -8,7 +8,12 @@ import type {
   PipelineView,
   StageName,
 } from "../../../shared/src/index.ts";
-import { ClientCommand, FINAL_STATES, GenerateRequest as GenerateRequestSchema, LIMITS } from "../../../shared/src/index.ts";
+import {
+  ClientCommand,
+  FINAL_STATES,
+  GenerateRequest as GenerateRequestSchema,
+  LIMITS,
+} from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import type { JobSpec } from "../scheduler/jobs.ts";
@@ -27,9 +32,7 @@ export interface CreatePipeline {
   request: GenerateRequest;
 }
 
-export type CreateOutcome =
-  | { ok: true; view: PipelineView }
-  | { ok: false; error: ErrorBody; retry_after_s?: number };
+export type CreateOutcome = { ok: true; view: PipelineView } | { ok: false; error: ErrorBody; retry_after_s?: number };
 
 /** How the pipeline took a job event: the agent acks up to `last_seq`. */
 export type EventAck = { status: "stored" | "duplicate" | "gap" | "stale"; last_seq: number };
@@ -97,9 +100,13 @@ export class PipelineDO extends DurableObject<Env> {
       updated_at: now,
       admitted_at: null,
       finished_at: null,
-      stages: STAGES.filter((stage) => stage.applies(init.request)).map(
-        (stage): StageRecord => ({ stage: stage.name, status: "pending", attempts: 0, started_at: null, duration_ms: null }),
-      ),
+      stages: STAGES.filter((stage) => stage.applies(init.request)).map((stage): StageRecord => ({
+        stage: stage.name,
+        status: "pending",
+        attempts: 0,
+        started_at: null,
+        duration_ms: null,
+      })),
       stage_index: -1,
       stage_attempt: 0,
       stage_retries: 0,
@@ -249,7 +256,10 @@ export class PipelineDO extends DurableObject<Env> {
       // A close issued before the 101 reaches the client can be lost; close right after it.
       if (FINAL_STATES.has(this.#record.state)) setTimeout(() => closeQuietly(server, 1000, "pipeline finished"), 0);
     } else {
-      server.serializeAttachment({ ...attachment, request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID() });
+      server.serializeAttachment({
+        ...attachment,
+        request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID(),
+      });
     }
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -257,14 +267,21 @@ export class PipelineDO extends DurableObject<Env> {
   #openSse(url: URL): Response {
     if (!this.#record) return jsonError(404, "not_found", "no such pipeline", "");
     const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
-    const deltaOnly = url.searchParams.get("mode") === "delta" || this.#record.request.metadata?.stream_mode === "delta";
+    const deltaOnly =
+      url.searchParams.get("mode") === "delta" || this.#record.request.metadata?.stream_mode === "delta";
     const final = FINAL_STATES.has(this.#record.state);
     const stream = this.#fanOut.openSse(deltaOnly, (write) => {
-      this.#replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) => write(sseFrame(event, content, deltaOnly)));
+      this.#replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
+        write(sseFrame(event, content, deltaOnly)),
+      );
     });
     if (final) this.#fanOut.closeAll("pipeline finished");
     return new Response(stream, {
-      headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" },
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",
+      },
     });
   }
 
@@ -338,7 +355,11 @@ export class PipelineDO extends DurableObject<Env> {
       this.#logger.warn("stage deadline passed", { stage: stage?.stage, attempt: record.stage_attempt });
       await this.#cancelJob("stage deadline passed");
       record.job = null;
-      await this.#failStage({ code: "timeout", message: `${stage?.stage ?? "stage"} did not finish in time` }, true, "error");
+      await this.#failStage(
+        { code: "timeout", message: `${stage?.stage ?? "stage"} did not finish in time` },
+        true,
+        "error",
+      );
       return;
     }
     this.#armAlarm();
@@ -369,7 +390,13 @@ export class PipelineDO extends DurableObject<Env> {
     record.stage_deadline_at = Date.now() + (handler.timeoutMs?.(this.#config) ?? this.#config.ATOMIC_STAGE_TIMEOUT_MS);
     if (stage.stage === "GENERATING") this.#content = "";
     this.#transition(stage.stage);
-    this.#emit({ type: "stage", pipeline_id: record.id, stage: stage.stage, status: "started", attempt: record.stage_attempt });
+    this.#emit({
+      type: "stage",
+      pipeline_id: record.id,
+      stage: stage.stage,
+      status: "started",
+      attempt: record.stage_attempt,
+    });
     this.#save();
     this.#armAlarm();
     const epoch = ++this.#epoch;
@@ -378,7 +405,11 @@ export class PipelineDO extends DurableObject<Env> {
       step = await handler.start(this.#stageContext());
     } catch (error) {
       this.#logger.error("stage failed unexpectedly", { stage: stage.stage, error });
-      step = { kind: "fail", error: { code: "internal", message: `${stage.stage} failed: ${String(error)}` }, retryable: true };
+      step = {
+        kind: "fail",
+        error: { code: "internal", message: `${stage.stage} failed: ${String(error)}` },
+        retryable: true,
+      };
     }
     if (epoch === this.#epoch) await this.#apply(step);
   }
@@ -411,7 +442,13 @@ export class PipelineDO extends DurableObject<Env> {
     const record = this.#record!;
     const stage = this.#currentStage()!;
     const jobId = `${record.id}/${stage.stage.toLowerCase()}`;
-    record.job = { job_id: jobId, attempt: record.stage_attempt, kind: job.kind, last_seq: 0, dispatched_at: Date.now() };
+    record.job = {
+      job_id: jobId,
+      attempt: record.stage_attempt,
+      kind: job.kind,
+      last_seq: 0,
+      dispatched_at: Date.now(),
+    };
     this.#save();
     const spec: JobSpec = {
       job_id: jobId,
@@ -433,7 +470,11 @@ export class PipelineDO extends DurableObject<Env> {
       const handler = this.#stageHandler()!;
       const next = handler.onUnavailable
         ? await handler.onUnavailable(this.#stageContext())
-        : ({ kind: "fail", error: { code: "no_agent", message: "no host-agent can take this job" }, retryable: false } as const);
+        : ({
+            kind: "fail",
+            error: { code: "no_agent", message: "no host-agent can take this job" },
+            retryable: false,
+          } as const);
       if (epoch === this.#epoch) await this.#apply(next);
     }
   }
@@ -470,7 +511,10 @@ export class PipelineDO extends DurableObject<Env> {
     return this.#finish("FAILED", error);
   }
 
-  async #finish(state: Extract<PipelineState, "COMPLETED" | "FAILED" | "CANCELLED">, error: ErrorBody | null): Promise<void> {
+  async #finish(
+    state: Extract<PipelineState, "COMPLETED" | "FAILED" | "CANCELLED">,
+    error: ErrorBody | null,
+  ): Promise<void> {
     const record = this.#record!;
     if (FINAL_STATES.has(record.state)) return;
     this.#epoch++;
@@ -501,7 +545,12 @@ export class PipelineDO extends DurableObject<Env> {
         stages: view.stages,
       });
     } else {
-      this.#emit({ type: "error", pipeline_id: record.id, error: error?.message ?? state, code: error?.code ?? "internal" });
+      this.#emit({
+        type: "error",
+        pipeline_id: record.id,
+        error: error?.message ?? state,
+        code: error?.code ?? "internal",
+      });
     }
     this.#save();
     this.#armAlarm();
@@ -520,7 +569,9 @@ export class PipelineDO extends DurableObject<Env> {
         stages,
         admitted: record.admitted_at !== null,
       })
-      .catch((err: unknown) => this.#logger.error("could not tell the scheduler the pipeline finished", { error: err }));
+      .catch((err: unknown) =>
+        this.#logger.error("could not tell the scheduler the pipeline finished", { error: err }),
+      );
   }
 
   async #cancelJob(reason: string): Promise<void> {
@@ -607,7 +658,9 @@ export class PipelineDO extends DurableObject<Env> {
     if (!record) return;
     const times = [record.stage_deadline_at, record.cleanup_at].filter((t): t is number => t !== null);
     if (times.length === 0) return;
-    this.ctx.storage.setAlarm(Math.min(...times)).catch((error: unknown) => this.#logger.error("could not set alarm", { error }));
+    this.ctx.storage
+      .setAlarm(Math.min(...times))
+      .catch((error: unknown) => this.#logger.error("could not set alarm", { error }));
   }
 
   #view(): PipelineView {
@@ -633,4 +686,3 @@ export function describeIssues(error: z.ZodError): string {
     .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
     .join("; ");
 }
-

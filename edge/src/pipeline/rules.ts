@@ -21,7 +21,12 @@ const FRAMEWORKS: Array<[RegExp, string]> = [
   [/\breact\b/i, "react"],
 ];
 
-const ENTRY: Record<string, string> = { typescript: "main.ts", javascript: "main.js", python: "main.py", go: "main.go" };
+const ENTRY: Record<string, string> = {
+  typescript: "main.ts",
+  javascript: "main.js",
+  python: "main.py",
+  go: "main.go",
+};
 
 /**
  * Deterministic requirements from a prompt and its metadata: metadata wins, then keywords in the

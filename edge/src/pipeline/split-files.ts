@@ -67,8 +67,13 @@ export function safeRelativePath(raw: string): string | null {
   const trimmed = raw.trim().replace(/\\/g, "/").replace(/^\.\//, "");
   if (trimmed === "" || trimmed.startsWith("/") || trimmed.length > 256) return null;
   const segments = trimmed.split("/");
-  if (segments.some((s) => s === "" || s === "." || s === ".." || /[\0-\x1f]/.test(s))) return null;
+  if (segments.some((s) => s === "" || s === "." || s === ".." || hasControlCharacter(s))) return null;
   return segments.join("/");
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
 }
 
 // ```lang path | ```lang title="path" | ```lang:path | ```lang filename=path
@@ -109,7 +114,10 @@ export function splitFiles(text: string, fallbackPath: string, fallbackLanguage:
     let path = wanted === null ? null : safeRelativePath(wanted);
     if (path === null) {
       unnamed += 1;
-      path = unnamed === 1 && !used.has(fallbackPath) ? fallbackPath : `file-${unnamed}.${extensionFor(language ?? fallbackLanguage)}`;
+      path =
+        unnamed === 1 && !used.has(fallbackPath)
+          ? fallbackPath
+          : `file-${unnamed}.${extensionFor(language ?? fallbackLanguage)}`;
     }
     let candidate = path;
     for (let n = 2; used.has(candidate); n++) candidate = path.replace(/(\.[^./]+)?$/, (ext) => `-${n}${ext}`);
@@ -142,7 +150,11 @@ export function splitFiles(text: string, fallbackPath: string, fallbackLanguage:
   // An unterminated fence (a stream cut short) still yields what it holds.
   if (open !== null && open.body.length > 0) {
     const path = claim(open.path, open.language);
-    files.push({ path, content: `${open.body.join("\n")}\n`, language: normalizeLanguage(open.language) ?? languageOfPath(path) });
+    files.push({
+      path,
+      content: `${open.body.join("\n")}\n`,
+      language: normalizeLanguage(open.language) ?? languageOfPath(path),
+    });
   }
   if (files.length === 0 && text.trim() !== "") {
     files.push({ path: fallbackPath, content: text.endsWith("\n") ? text : `${text}\n`, language: fallbackLanguage });

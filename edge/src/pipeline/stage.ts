@@ -1,4 +1,4 @@
-import type { ErrorBody, GenerateRequest, JobKind, StageName } from "../../../shared/src/index.ts";
+import type { ErrorBody, GenerateRequest, JobEventBody, JobKind, StageName } from "../../../shared/src/index.ts";
 import type { EdgeConfig } from "../config.ts";
 import type { EdgeLogger } from "../log.ts";
 import type { PipelineRecord } from "./record.ts";
@@ -46,6 +46,6 @@ export interface StageHandler {
   /** A `job` step was refused at once (`if-available` and no agent free). */
   onUnavailable?(ctx: StageContext): Promise<StageStep>;
   /** A streamed event of the stage's job. */
-  onEvent?(ctx: StageContext, event: import("../../../shared/src/index.ts").JobEventBody): void;
+  onEvent?(ctx: StageContext, event: JobEventBody): void;
   onResult(ctx: StageContext, outcome: JobOutcome): Promise<StageStep>;
 }

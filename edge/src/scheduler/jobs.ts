@@ -16,10 +16,7 @@ export interface JobSpec {
   wait_ms: number;
 }
 
-export type PlaceOutcome =
-  | { status: "placed"; agent_id: string }
-  | { status: "queued" }
-  | { status: "unavailable" };
+export type PlaceOutcome = { status: "placed"; agent_id: string } | { status: "queued" } | { status: "unavailable" };
 
 export type EnqueueOutcome =
   | { status: "admitted"; position: number }

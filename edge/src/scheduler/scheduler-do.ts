@@ -1,7 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import type { AgentHealth, JobKind, Labels, Priority, StageName } from "../../../shared/src/index.ts";
-import { AgentHealth as AgentHealthSchema, JobKind as JobKindSchema, Labels as LabelsSchema } from "../../../shared/src/index.ts";
+import {
+  AgentHealth as AgentHealthSchema,
+  JobKind as JobKindSchema,
+  Labels as LabelsSchema,
+} from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { emptyHistogram, HistogramState, observe } from "../metrics/histogram.ts";
@@ -37,7 +41,13 @@ const JobSpecSchema = z.object({
   wait_ms: z.number(),
 });
 
-const COUNTERS = ["total_requests", "successful_requests", "failed_requests", "cancelled_requests", "rejected_requests"] as const;
+const COUNTERS = [
+  "total_requests",
+  "successful_requests",
+  "failed_requests",
+  "cancelled_requests",
+  "rejected_requests",
+] as const;
 type Counter = (typeof COUNTERS)[number];
 
 export interface FinishedPipeline {
@@ -101,7 +111,8 @@ export class SchedulerDO extends DurableObject<Env> {
         const agent = AgentRow.safeParse(JSON.parse(z.string().parse(row["body"])));
         if (agent.success) this.#agents.set(agent.data.agent_id, agent.data);
       }
-      for (const row of sql.exec("SELECT pipeline_id FROM running")) this.#running.add(z.string().parse(row["pipeline_id"]));
+      for (const row of sql.exec("SELECT pipeline_id FROM running"))
+        this.#running.add(z.string().parse(row["pipeline_id"]));
       this.#queued = z.number().parse(sql.exec("SELECT COUNT(*) AS n FROM queue").one()["n"]);
       this.#pendingJobs = z.number().parse(sql.exec("SELECT COUNT(*) AS n FROM pending").one()["n"]);
       for (const row of sql.exec("SELECT name, value FROM counters")) {
@@ -134,7 +145,13 @@ export class SchedulerDO extends DurableObject<Env> {
     const n = this.#nextN("queue");
     this.#sql.exec("INSERT OR IGNORE INTO queue (pipeline_id, rank, n) VALUES (?, ?, ?)", input.pipeline_id, rank, n);
     this.#queued += 1;
-    const ahead = z.number().parse(this.#sql.exec("SELECT COUNT(*) AS n FROM queue WHERE rank < ? OR (rank = ? AND n < ?)", rank, rank, n).one()["n"]);
+    const ahead = z
+      .number()
+      .parse(
+        this.#sql.exec("SELECT COUNT(*) AS n FROM queue WHERE rank < ? OR (rank = ? AND n < ?)", rank, rank, n).one()[
+          "n"
+        ],
+      );
     return { status: "queued", position: ahead + 1 };
   }
 
@@ -146,7 +163,11 @@ export class SchedulerDO extends DurableObject<Env> {
       this.#queued = Math.max(0, this.#queued - removed);
     }
     this.#count(
-      finished.state === "COMPLETED" ? "successful_requests" : finished.state === "FAILED" ? "failed_requests" : "cancelled_requests",
+      finished.state === "COMPLETED"
+        ? "successful_requests"
+        : finished.state === "FAILED"
+          ? "failed_requests"
+          : "cancelled_requests",
     );
     this.#observe(`pipeline_${finished.state.toLowerCase()}`, finished.latency_ms);
     if (finished.admitted) this.#observe("queue_wait", finished.queue_ms);
@@ -241,7 +262,9 @@ export class SchedulerDO extends DurableObject<Env> {
       this.#pendingJobs = Math.max(0, this.#pendingJobs - removed);
       return;
     }
-    const placed = this.#sql.exec("SELECT job_id, attempt, agent_id FROM placed WHERE job_id = ? AND attempt = ?", jobId, attempt).toArray()[0];
+    const placed = this.#sql
+      .exec("SELECT job_id, attempt, agent_id FROM placed WHERE job_id = ? AND attempt = ?", jobId, attempt)
+      .toArray()[0];
     if (!placed) return;
     const row = PlacedRow.parse(placed);
     await this.env.AGENT.getByName(row.agent_id)
@@ -256,7 +279,9 @@ export class SchedulerDO extends DurableObject<Env> {
   }
 
   #release(jobId: string, attempt: number): void {
-    const row = this.#sql.exec("SELECT job_id, attempt, agent_id FROM placed WHERE job_id = ? AND attempt = ?", jobId, attempt).toArray()[0];
+    const row = this.#sql
+      .exec("SELECT job_id, attempt, agent_id FROM placed WHERE job_id = ? AND attempt = ?", jobId, attempt)
+      .toArray()[0];
     if (!row) return;
     const placed = PlacedRow.parse(row);
     this.#sql.exec("DELETE FROM placed WHERE job_id = ? AND attempt = ?", jobId, attempt);
@@ -274,7 +299,11 @@ export class SchedulerDO extends DurableObject<Env> {
     for (const raw of rows) {
       const row = PendingRow.parse(raw);
       const spec = JobSpecSchema.parse(JSON.parse(row.body));
-      const taken = this.#sql.exec("DELETE FROM pending WHERE job_id = ? AND attempt = ?", spec.job_id, spec.attempt).rowsWritten;
+      const taken = this.#sql.exec(
+        "DELETE FROM pending WHERE job_id = ? AND attempt = ?",
+        spec.job_id,
+        spec.attempt,
+      ).rowsWritten;
       if (taken === 0) continue;
       this.#pendingJobs = Math.max(0, this.#pendingJobs - 1);
       const agentId = await this.#tryPlace(spec);
@@ -338,7 +367,12 @@ export class SchedulerDO extends DurableObject<Env> {
     };
     this.#sql.exec("DELETE FROM placed WHERE agent_id = ?", up.agent_id);
     for (const job of up.jobs) {
-      this.#sql.exec("INSERT OR REPLACE INTO placed (job_id, attempt, agent_id) VALUES (?, ?, ?)", job.job_id, job.attempt, up.agent_id);
+      this.#sql.exec(
+        "INSERT OR REPLACE INTO placed (job_id, attempt, agent_id) VALUES (?, ?, ?)",
+        job.job_id,
+        job.attempt,
+        up.agent_id,
+      );
     }
     agent.running = up.jobs.length;
     this.#agents.set(agent.agent_id, agent);
@@ -347,7 +381,10 @@ export class SchedulerDO extends DurableObject<Env> {
     await this.#placePending();
   }
 
-  async agentStatus(agentId: string, status: { health?: AgentHealth; draining?: boolean; connected?: boolean }): Promise<void> {
+  async agentStatus(
+    agentId: string,
+    status: { health?: AgentHealth; draining?: boolean; connected?: boolean },
+  ): Promise<void> {
     const agent = this.#agents.get(agentId);
     if (!agent) return;
     if (status.health) agent.health = status.health;
@@ -366,7 +403,11 @@ export class SchedulerDO extends DurableObject<Env> {
   }
 
   #saveAgent(agent: AgentInfo): void {
-    this.#sql.exec("INSERT OR REPLACE INTO agents (agent_id, body) VALUES (?, ?)", agent.agent_id, JSON.stringify(agent));
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO agents (agent_id, body) VALUES (?, ?)",
+      agent.agent_id,
+      JSON.stringify(agent),
+    );
   }
 
   // ---------------------------------------------------------------- metrics

@@ -11,9 +11,15 @@ export type SandboxLanguage = z.infer<typeof SandboxLanguage>;
  */
 export const ResourceLimits = z
   .object({
-    memory_bytes: z.number().int().min(16 * 1024 * 1024),
+    memory_bytes: z
+      .number()
+      .int()
+      .min(16 * 1024 * 1024),
     cpu_millicores: z.number().int().min(10),
-    disk_bytes: z.number().int().min(1024 * 1024),
+    disk_bytes: z
+      .number()
+      .int()
+      .min(1024 * 1024),
     timeout_seconds: z.number().positive(),
     max_processes: z.number().int().min(1),
   })

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { GenerateAccepted, GenerateResponse } from "../../../../shared/src/index.ts";
 import { FINAL_STATES, GenerateRequest } from "../../../../shared/src/index.ts";
 import { pipelineLinks } from "../../pipeline/links.ts";
@@ -24,7 +24,9 @@ generateRoutes.post("/api/generate", async (c) => {
   const stub = c.env.PIPELINE.getByName(id);
   const created = await stub.create({ id, request_id: requestId, request });
   if (!created.ok) {
-    const headers: Record<string, string> = created.retry_after_s ? { "Retry-After": String(created.retry_after_s) } : {};
+    const headers: Record<string, string> = created.retry_after_s
+      ? { "Retry-After": String(created.retry_after_s) }
+      : {};
     throw new ApiError(created.error.code, created.error.message, { headers });
   }
   c.get("log").info("pipeline created", { pipeline_id: id, priority: request.priority ?? "normal" });
@@ -61,7 +63,7 @@ generateRoutes.post("/api/generate", async (c) => {
   return c.json(body);
 });
 
-function accepted(c: import("hono").Context<AppEnv>, id: string, state: GenerateAccepted["state"]): Response {
+function accepted(c: Context<AppEnv>, id: string, state: GenerateAccepted["state"]): Response {
   const links = pipelineLinks(id);
   const body: GenerateAccepted = { success: true, request_id: c.get("requestId"), pipeline_id: id, state, links };
   c.header("Location", links.self);

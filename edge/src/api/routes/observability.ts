@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { HealthResponse, MetricsResponse, StatusResponse } from "../../../../shared/src/index.ts";
 import { PoolName } from "../../../../shared/src/index.ts";
 import { quantileMs } from "../../metrics/histogram.ts";
@@ -9,7 +9,7 @@ import { ApiError } from "../errors.ts";
 
 export const observabilityRoutes = new Hono<AppEnv>();
 
-async function snapshotOf(c: import("hono").Context<AppEnv>): Promise<{ pool: string; snapshot: MetricsSnapshot }> {
+async function snapshotOf(c: Context<AppEnv>): Promise<{ pool: string; snapshot: MetricsSnapshot }> {
   const raw = c.req.query("pool") ?? "default";
   const pool = PoolName.safeParse(raw);
   if (!pool.success) throw new ApiError("invalid_request", `pool: ${pool.error.issues[0]?.message ?? "invalid"}`);

@@ -17,7 +17,8 @@ function pipelineId(c: Context<AppEnv>): string {
 function afterParam(c: Context<AppEnv>): number {
   const raw = c.req.query("after") ?? c.req.header("Last-Event-ID") ?? "0";
   const after = Number(raw);
-  if (!Number.isInteger(after) || after < 0) throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${raw}`);
+  if (!Number.isInteger(after) || after < 0)
+    throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${raw}`);
   return after;
 }
 

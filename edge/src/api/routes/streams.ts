@@ -24,7 +24,9 @@ streamRoutes.get("/ws/stream", async (c) => {
   requireUpgrade(c.req.raw);
   const id = crypto.randomUUID();
   const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
-  return c.env.PIPELINE.getByName(id).fetch(forward(c.req.raw, `https://pipeline/ws?role=start${mode}`, c.get("requestId")));
+  return c.env.PIPELINE.getByName(id).fetch(
+    forward(c.req.raw, `https://pipeline/ws?role=start${mode}`, c.get("requestId")),
+  );
 });
 
 /** `GET /ws/pipelines/:id?after=SEQ`: follow any pipeline, replaying the events after SEQ. */
@@ -34,7 +36,8 @@ streamRoutes.get("/ws/pipelines/:id", async (c) => {
   if (!PIPELINE_ID.test(id)) throw new ApiError("not_found", `no pipeline ${id}`);
   const rawAfter = c.req.query("after") ?? "0";
   const after = Number(rawAfter);
-  if (!Number.isInteger(after) || after < 0) throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${rawAfter}`);
+  if (!Number.isInteger(after) || after < 0)
+    throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${rawAfter}`);
   const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
   return c.env.PIPELINE.getByName(id).fetch(
     forward(c.req.raw, `https://pipeline/ws?role=subscribe&after=${after}${mode}`, c.get("requestId")),

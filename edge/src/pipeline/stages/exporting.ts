@@ -20,13 +20,20 @@ export const exportingStage: StageHandler = {
       sha256: file.sha256,
       url: artifactFileUrl(ctx.record.id, file.path),
     }));
-    return { kind: "job", job: { kind: "export", payload: { pipeline_id: ctx.record.id, target, files }, mode: "wait" } };
+    return {
+      kind: "job",
+      job: { kind: "export", payload: { pipeline_id: ctx.record.id, target, files }, mode: "wait" },
+    };
   },
   async onResult(_ctx, outcome) {
     if (!outcome.ok) return { kind: "fail", error: outcome.error, retryable: outcome.error.retryable };
     const result = ExportResult.safeParse(outcome.result);
     if (!result.success) {
-      return { kind: "fail", error: { code: "agent_error", message: "export answered an invalid result" }, retryable: false };
+      return {
+        kind: "fail",
+        error: { code: "agent_error", message: "export answered an invalid result" },
+        retryable: false,
+      };
     }
     return { kind: "complete", patch: { export: result.data } };
   },

@@ -27,7 +27,10 @@ export const packagingStage: StageHandler = {
     if (files.length > LIMITS.artifactMaxFiles) {
       return {
         kind: "fail",
-        error: { code: "invalid_request", message: `output holds ${files.length} files; the limit is ${LIMITS.artifactMaxFiles}` },
+        error: {
+          code: "invalid_request",
+          message: `output holds ${files.length} files; the limit is ${LIMITS.artifactMaxFiles}`,
+        },
         retryable: false,
       };
     }
@@ -54,7 +57,9 @@ export const packagingStage: StageHandler = {
       });
     }
     const bundle = buildTar(encoded.map((file) => ({ path: file.path, bytes: file.bytes })));
-    await ctx.env.ARTIFACTS.put(artifactKeys.bundle(id), bundle, { httpMetadata: { contentType: "application/x-tar" } });
+    await ctx.env.ARTIFACTS.put(artifactKeys.bundle(id), bundle, {
+      httpMetadata: { contentType: "application/x-tar" },
+    });
     const total = entries.reduce((sum, file) => sum + file.size, 0);
     const manifest: ArtifactManifest = {
       pipeline_id: id,
@@ -79,4 +84,3 @@ export const packagingStage: StageHandler = {
     return { kind: "fail", error: { code: "internal", message: "PACKAGING runs no job" }, retryable: false };
   },
 };
-

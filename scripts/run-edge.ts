@@ -1,0 +1,58 @@
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+
+/** Settings of the edge that `npm start` passes through from the environment to `wrangler dev`. */
+const PASSED_THROUGH = /^ATOMIC_(?!HOST$|HTTP_PORT$|WS_PORT$|EDGE_URL$)/;
+
+export interface EdgeProcess {
+  url: string;
+  exited: Promise<number>;
+  stop(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Runs the Worker with `wrangler dev`, offline (no metrics, no `cf` fetch), with its state in
+ * `.wrangler/state` so pipelines survive a restart. Every `ATOMIC_*` variable of the environment
+ * reaches the Worker as a var, so an operator configures it as any other part.
+ */
+export function runEdge(options: { token: string; quiet?: boolean }): EdgeProcess {
+  const host = process.env["ATOMIC_HOST"] || "0.0.0.0";
+  const port = process.env["ATOMIC_HTTP_PORT"] || "8080";
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
+    console.error(`ATOMIC_HTTP_PORT must be a port number, not ${JSON.stringify(port)}`);
+    process.exit(2);
+  }
+  const configHome = join(ROOT, ".atomic", "wrangler-home");
+  mkdirSync(configHome, { recursive: true });
+  const vars: string[] = [];
+  for (const [name, value] of Object.entries(process.env)) {
+    if (PASSED_THROUGH.test(name) && value !== undefined && name !== "ATOMIC_AGENT_TOKEN") vars.push("--var", `${name}:${value}`);
+  }
+  vars.push("--var", `ATOMIC_AGENT_TOKEN:${options.token}`);
+  const child = spawn(
+    join(ROOT, "node_modules", ".bin", "wrangler"),
+    ["dev", "--ip", host, "--port", port, "--persist-to", join(ROOT, ".wrangler", "state"), "--show-interactive-dev-session=false", ...vars],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", options.quiet ? "ignore" : "inherit", "inherit"],
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        XDG_CONFIG_HOME: configHome,
+      },
+    },
+  );
+  const exited = new Promise<number>((resolveExit) => child.once("exit", (code) => resolveExit(code ?? 0)));
+  const shown = host === "0.0.0.0" ? "localhost" : host;
+  return {
+    url: `http://${shown}:${port}`,
+    exited,
+    stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+    },
+  };
+}

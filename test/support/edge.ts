@@ -20,7 +20,7 @@ export interface EdgeHandle {
  * Starts the real Worker in workerd (wrangler's dev server) with `vars` over wrangler.toml's,
  * on a free port, with its own fresh local state unless `persistDir` names one to keep.
  */
-export async function startEdge(vars: Record<string, string> = {}, persistDir?: string): Promise<EdgeHandle> {
+export async function startEdge(vars: Record<string, string> = {}, persistDir?: string, port = 0): Promise<EdgeHandle> {
   const token = vars["ATOMIC_AGENT_TOKEN"] ?? `test-token-${Math.random().toString(36).slice(2)}`;
   const stateDir = persistDir ?? mkdtempSync(join(tmpdir(), "atomic-edge-"));
   const bindings: Record<string, { type: "plain_text"; value: string }> = {};
@@ -30,7 +30,7 @@ export async function startEdge(vars: Record<string, string> = {}, persistDir?: 
   const worker = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
     bindings,
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: stateDir, logLevel: "error" },
+    dev: { server: { hostname: "127.0.0.1", port }, inspector: false, persist: stateDir, logLevel: "error" },
   });
   await worker.ready;
   const url = (await worker.url).origin;
@@ -43,4 +43,18 @@ export async function startEdge(vars: Record<string, string> = {}, persistDir?: 
       if (persistDir === undefined) rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port nothing listens on right now, for an edge that must come back at the same address. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
 }

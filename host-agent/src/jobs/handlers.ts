@@ -1,0 +1,106 @@
+import {
+  ExportPayload,
+  GeneratePayload,
+  GenerateResult,
+  ParsePayload,
+  ParseResult,
+  ExecuteRequest,
+} from "../../../shared/src/index.ts";
+import type { JobKind } from "../../../shared/src/index.ts";
+import { exportToFilesystem } from "../export/filesystem-export.ts";
+import { fetchFiles } from "../export/fetch-files.ts";
+import { exportToGit } from "../export/git-export.ts";
+import { JobFailure } from "./job-failure.ts";
+import type { JobHandler } from "./job-runner.ts";
+
+/** What the LLM handlers need of the IPC pool. */
+export interface LlmClient {
+  request(task: "parse", payload: unknown, options: { signal?: AbortSignal }): Promise<unknown>;
+  stream(
+    task: "generate",
+    payload: unknown,
+    options: { signal?: AbortSignal; onChunk: (delta: string) => void },
+  ): Promise<unknown>;
+}
+
+/** What the sandbox handler needs of the Docker sandbox. */
+export interface SandboxRunner {
+  execute(request: ExecuteRequest, options: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+function parsePayload<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  payload: unknown,
+  kind: string,
+): T {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new JobFailure(
+      "invalid_request",
+      `${kind} payload: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid"}`,
+      false,
+    );
+  }
+  return parsed.data;
+}
+
+/** The handler of each job kind this host runs; kinds it cannot run are left out. */
+export function createHandlers(deps: {
+  llm: LlmClient;
+  sandbox: SandboxRunner | null;
+  exportDir: string;
+  edgeUrl: string;
+  token: string;
+}): Partial<Record<JobKind, JobHandler>> {
+  const handlers: Partial<Record<JobKind, JobHandler>> = {
+    "llm.parse": async (ctx) => {
+      const payload = parsePayload(ParsePayload, ctx.job.payload, "llm.parse");
+      const result = await deps.llm.request("parse", payload, { signal: ctx.signal });
+      return parsePayload(ParseResult, result, "the LLM agent's parse answer");
+    },
+    "llm.generate": async (ctx) => {
+      const payload = parsePayload(GeneratePayload, ctx.job.payload, "llm.generate");
+      let chars = 0;
+      const result = await deps.llm.stream("generate", payload, {
+        signal: ctx.signal,
+        onChunk: (delta) => {
+          chars += delta.length;
+          ctx.token(delta);
+        },
+      });
+      const answer = parsePayload(GenerateResult, result, "the LLM agent's generate answer");
+      if (answer.chars !== chars) {
+        throw new JobFailure(
+          "llm_error",
+          `the LLM agent streamed ${chars} characters but reported ${answer.chars}`,
+          true,
+        );
+      }
+      return answer;
+    },
+    export: async (ctx) => {
+      const payload = parsePayload(ExportPayload, ctx.job.payload, "export");
+      const files = await fetchFiles(payload, deps.edgeUrl, deps.token, ctx.signal);
+      ctx.emit({ kind: "progress", message: `downloaded ${files.length} files` });
+      const target = payload.target;
+      return target.type === "git"
+        ? exportToGit(deps.exportDir, payload.pipeline_id, target, files)
+        : exportToFilesystem(deps.exportDir, payload.pipeline_id, target.path, files);
+    },
+  };
+  const sandbox = deps.sandbox;
+  if (sandbox) {
+    handlers["sandbox.execute"] = async (ctx) => {
+      const request = parsePayload(ExecuteRequest, ctx.job.payload, "sandbox.execute");
+      return sandbox.execute(request, { signal: ctx.signal });
+    };
+  }
+  return handlers;
+}

@@ -1,0 +1,211 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { JobKind } from "../../shared/src/index.ts";
+import { JobRunner, type JobContext, type JobHandler } from "../../host-agent/src/jobs/job-runner.ts";
+import { LinkClient } from "../../host-agent/src/link/link-client.ts";
+import { Backoff } from "../../host-agent/src/link/backoff.ts";
+import { createLogger } from "../../host-agent/src/log.ts";
+import { freePort, startEdge, type EdgeHandle } from "../support/edge.ts";
+import { HEALTHY } from "../support/fake-agent.ts";
+import { getJson, parseSse, postJson, until } from "../support/http.ts";
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A generate handler the test steers: it streams what the test pushes and ends when told. */
+class Scripted {
+  contexts: JobContext[] = [];
+  #release = new Map<string, () => void>();
+  handler: JobHandler = async (ctx) => {
+    this.contexts.push(ctx);
+    await new Promise<void>((resolve, reject) => {
+      this.#release.set(ctx.job.job_id, resolve);
+      ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+    });
+    const text = this.sent.get(ctx.job.job_id) ?? "";
+    return { chars: text.length, finish_reason: "stop", provider: "scripted" };
+  };
+  sent = new Map<string, string>();
+  push(ctx: JobContext, text: string): void {
+    this.sent.set(ctx.job.job_id, (this.sent.get(ctx.job.job_id) ?? "") + text);
+    ctx.token(text);
+  }
+  finish(ctx: JobContext): void {
+    this.#release.get(ctx.job.job_id)?.();
+  }
+  async next(count: number): Promise<JobContext> {
+    await until(
+      async () => this.contexts.length,
+      (n) => n >= count,
+    );
+    return this.contexts[count - 1]!;
+  }
+}
+
+function agentOn(
+  edge: { url: string; token: string },
+  scripted: Scripted,
+  id = `link-${Math.random().toString(36).slice(2, 8)}`,
+) {
+  const logger = createLogger("silent");
+  const handlers: Partial<Record<JobKind, JobHandler>> = { "llm.generate": scripted.handler };
+  const runner = new JobRunner({ capacity: 4, handlers, logger, tokenFlushMs: 0 });
+  const link = new LinkClient({
+    edgeUrl: edge.url,
+    token: edge.token,
+    agentId: id,
+    pool: "default",
+    labels: {},
+    capacity: 4,
+    kinds: ["llm.generate"],
+    version: "test",
+    logger,
+    health: () => HEALTHY,
+    running: () => runner.running(),
+    onAssign: (job) => runner.assign(job),
+    onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
+    backoff: new Backoff({ baseMs: 50, capMs: 400 }),
+  });
+  runner.attach(link);
+  link.start();
+  cleanups.push(() => link.close());
+  return { link, runner };
+}
+
+async function events(edge: EdgeHandle, id: string) {
+  return parseSse(await (await fetch(`${edge.url}/api/pipelines/${id}/events`)).text());
+}
+
+describe("the link client against the real edge", () => {
+  it("links, runs a job, and streams its tokens", async () => {
+    const edge = await startEdge();
+    cleanups.push(() => edge.dispose());
+    const scripted = new Scripted();
+    const { link } = agentOn(edge, scripted);
+    expect(await link.waitLinked(10_000)).toBe(true);
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "linked", async: true });
+    const ctx = await scripted.next(1);
+    scripted.push(ctx, "```python main.py\n");
+    scripted.push(ctx, "print(1)\n```\n");
+    scripted.finish(ctx);
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
+    expect(view.body.content_chars).toBe("```python main.py\nprint(1)\n```\n".length);
+    await until(
+      async () => link.unacked,
+      (n) => n === 0,
+    );
+  });
+
+  it("keeps what the edge did not ack while it is down, resends it after the edge restarts, and the edge stores it once", async () => {
+    const port = await freePort();
+    const state = mkdtempSync(join(tmpdir(), "atomic-link-state-"));
+    cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+    const vars = { ATOMIC_AGENT_TOKEN: "restart-token", ATOMIC_AGENT_GRACE_MS: "60000" };
+    let edge = await startEdge(vars, state, port);
+    const scripted = new Scripted();
+    const { link } = agentOn(edge, scripted, "agent-restart");
+    await link.waitLinked(10_000);
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "survive an edge restart", async: true });
+    const ctx = await scripted.next(1);
+    scripted.push(ctx, "```python main.py\n");
+    await until(
+      async () => link.unacked,
+      (n) => n === 0,
+    );
+    await edge.dispose();
+    scripted.push(ctx, "print('written while the edge was down')\n");
+    scripted.push(ctx, "```\n");
+    scripted.finish(ctx);
+    await until(
+      async () => link.unacked,
+      (n) => n === 3,
+    );
+    expect(link.linked).toBe(false);
+    edge = await startEdge(vars, state, port);
+    cleanups.push(() => edge.dispose());
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+      20_000,
+    );
+    const text = "```python main.py\nprint('written while the edge was down')\n```\n";
+    expect(view.body.content_chars).toBe(text.length);
+    const list = await events(edge, res.body.pipeline_id);
+    const chunks = list.filter((e) => e.event === "chunk" && !e.data.is_final).map((e) => e.data.delta);
+    expect(chunks.join("")).toBe(text);
+    expect(list.map((e) => e.data.seq)).toEqual(list.map((_, i) => i + 1));
+    await until(
+      async () => link.unacked,
+      (n) => n === 0,
+    );
+  });
+
+  it("obeys job.cancel: the running job's signal fires and nothing more is sent", async () => {
+    const edge = await startEdge();
+    cleanups.push(() => edge.dispose());
+    const scripted = new Scripted();
+    const { link, runner } = agentOn(edge, scripted);
+    await link.waitLinked(10_000);
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "cancel me", async: true });
+    const ctx = await scripted.next(1);
+    expect(runner.running()).toHaveLength(1);
+    await postJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}/cancel`, {});
+    await until(
+      async () => ctx.signal.aborted,
+      (aborted) => aborted,
+    );
+    await until(
+      async () => runner.running().length,
+      (n) => n === 0,
+    );
+    expect(link.unacked).toBe(0);
+  });
+
+  it("drains: the edge stops sending it work, its running job finishes and is acked, then the link closes", async () => {
+    const edge = await startEdge();
+    cleanups.push(() => edge.dispose());
+    const scripted = new Scripted();
+    const { link, runner } = agentOn(edge, scripted, "agent-drain");
+    await link.waitLinked(10_000);
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "finish before you go", async: true });
+    const ctx = await scripted.next(1);
+    link.drain();
+    await until(
+      () => getJson(`${edge.url}/api/status`),
+      (r) => r.body.agents.some((a: any) => a.agent_id === "agent-drain" && a.draining),
+    );
+    const draining = runner.drain(10_000);
+    scripted.push(ctx, "```python main.py\nprint(2)\n```\n");
+    scripted.finish(ctx);
+    expect(await draining).toEqual({ finished: 1, handedBack: 0 });
+    expect(await link.flushed(5_000)).toBe(true);
+    await link.close();
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
+    expect(view.body.state).toBe("COMPLETED");
+    await until(
+      () => getJson(`${edge.url}/api/status`),
+      (r) => r.body.agents.every((a: any) => a.agent_id !== "agent-drain" || !a.connected),
+    );
+  });
+
+  it("keeps trying while no edge answers, and links once one does", async () => {
+    const port = await freePort();
+    const scripted = new Scripted();
+    const { link } = agentOn({ url: `http://127.0.0.1:${port}`, token: "late-token" }, scripted);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(link.linked).toBe(false);
+    const edge = await startEdge({ ATOMIC_AGENT_TOKEN: "late-token" }, undefined, port);
+    cleanups.push(() => edge.dispose());
+    expect(await link.waitLinked(10_000)).toBe(true);
+  });
+});

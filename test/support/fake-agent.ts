@@ -11,7 +11,7 @@ export interface Assignment {
   type: "job.assign";
   job_id: string;
   attempt: number;
-  pipeline_id: string;
+  pipeline_id: string | null;
   kind: JobKind;
   payload: Record<string, unknown>;
   deadline_ms: number;
@@ -39,6 +39,7 @@ export class FakeAgent {
       labels?: Record<string, string>;
       running?: Array<{ job_id: string; attempt: number }>;
       pool?: string;
+      docker?: boolean;
     } = {},
   ): Promise<FakeAgent> {
     const id = options.id ?? `agent-${Math.random().toString(36).slice(2, 10)}`;
@@ -57,7 +58,7 @@ export class FakeAgent {
       labels: options.labels ?? {},
       capacity: { jobs: options.capacity ?? 4, kinds: options.kinds ?? ["llm.generate", "export"] },
       running: options.running ?? [],
-      health: HEALTHY,
+      health: options.docker ? { ...HEALTHY, docker: { status: "available" } } : HEALTHY,
     });
     await socket.waitFor((m) => m["type"] === "welcome");
     return agent;

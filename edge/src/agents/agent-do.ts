@@ -12,6 +12,7 @@ import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { closeQuietly } from "../pipeline/fan-out.ts";
 import type { JobSpec } from "../scheduler/jobs.ts";
+import { jobOwner, ownerKey, parseOwnerKey } from "./owners.ts";
 
 const LinkState = z.object({
   agent_id: z.string(),
@@ -24,7 +25,19 @@ const LinkState = z.object({
 });
 type LinkState = z.infer<typeof LinkState>;
 
-const JobRow = z.object({ job_id: z.string(), attempt: z.number(), pipeline_id: z.string(), kind: JobKind });
+const JobRow = z.object({
+  job_id: z.string(),
+  attempt: z.number(),
+  owner: z.string().transform((key, ctx) => {
+    const owner = parseOwnerKey(key);
+    if (!owner) {
+      ctx.addIssue({ code: "custom", message: `bad owner ${key}` });
+      return z.NEVER;
+    }
+    return owner;
+  }),
+  kind: JobKind,
+});
 type JobRow = z.infer<typeof JobRow>;
 
 const Attachment = z.object({ session: z.string(), agent_id: z.string() });
@@ -50,7 +63,7 @@ export class AgentDO extends DurableObject<Env> {
     this.#log = createEdgeLogger(this.#config.ATOMIC_LOG_LEVEL, { component: "agent-link", agent_id: ctx.id.name });
     ctx.blockConcurrencyWhile(async () => {
       this.#sql.exec(`CREATE TABLE IF NOT EXISTS link (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS jobs (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, pipeline_id TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (job_id, attempt));`);
+        CREATE TABLE IF NOT EXISTS assigned (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (job_id, attempt));`);
       const row = this.#sql.exec("SELECT body FROM link WHERE id = 1").toArray()[0];
       if (row) {
         const parsed = LinkState.safeParse(JSON.parse(z.string().parse(row["body"])));
@@ -178,7 +191,7 @@ export class AgentDO extends DurableObject<Env> {
     const acked: Array<{ job_id: string; attempt: number; seq: number }> = [];
     for (const running of hello.running) {
       const job = known.get(`${running.job_id}#${running.attempt}`);
-      const status = job ? await this.#pipeline(job.pipeline_id).jobStatus(job.job_id, job.attempt) : null;
+      const status = job ? await jobOwner(this.env, job.owner).jobStatus(job.job_id, job.attempt) : null;
       if (job && status?.current) {
         kept.push(job);
         acked.push({ job_id: job.job_id, attempt: job.attempt, seq: status.last_seq });
@@ -223,7 +236,7 @@ export class AgentDO extends DurableObject<Env> {
   async #onEvent(ws: WebSocket, msg: JobEvent): Promise<void> {
     const job = this.#job(msg.job_id, msg.attempt);
     if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.seq);
-    const ack = await this.#pipeline(job.pipeline_id).jobEvent(msg.job_id, msg.attempt, msg.seq, msg.event);
+    const ack = await jobOwner(this.env, job.owner).jobEvent(msg.job_id, msg.attempt, msg.seq, msg.event);
     if (ack.status === "stale") return this.#cancelStale(ws, job);
     this.#send(ws, {
       v: LINK_VERSION,
@@ -238,7 +251,7 @@ export class AgentDO extends DurableObject<Env> {
   async #onResult(ws: WebSocket, msg: JobResult): Promise<void> {
     const job = this.#job(msg.job_id, msg.attempt);
     if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.events);
-    const ack = await this.#pipeline(job.pipeline_id).jobResult(msg.job_id, msg.attempt, msg.events, msg.outcome);
+    const ack = await jobOwner(this.env, job.owner).jobResult(msg.job_id, msg.attempt, msg.events, msg.outcome);
     if (ack.status === "missing_events") {
       this.#send(ws, {
         v: LINK_VERSION,
@@ -289,12 +302,12 @@ export class AgentDO extends DurableObject<Env> {
   /** Sends a job to the agent; false when it cannot take one now (gone or draining). */
   async assign(spec: JobSpec): Promise<boolean> {
     const ws = this.#currentSocket();
-    if (!ws || !this.#link?.connected || this.#link.draining || spec.pipeline_id === null) return false;
+    if (!ws || !this.#link?.connected || this.#link.draining) return false;
     this.#sql.exec(
-      "INSERT OR REPLACE INTO jobs (job_id, attempt, pipeline_id, kind) VALUES (?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO assigned (job_id, attempt, owner, kind) VALUES (?, ?, ?, ?)",
       spec.job_id,
       spec.attempt,
-      spec.pipeline_id,
+      ownerKey(spec.owner),
       spec.kind,
     );
     const sent = this.#send(ws, {
@@ -307,7 +320,7 @@ export class AgentDO extends DurableObject<Env> {
       payload: spec.payload,
       deadline_ms: spec.deadline_ms,
     });
-    if (!sent) this.#sql.exec("DELETE FROM jobs WHERE job_id = ? AND attempt = ?", spec.job_id, spec.attempt);
+    if (!sent) this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", spec.job_id, spec.attempt);
     return sent;
   }
 
@@ -356,13 +369,13 @@ export class AgentDO extends DurableObject<Env> {
 
   async #handBack(job: JobRow, reason: string): Promise<void> {
     await this.#release(job);
-    await this.#pipeline(job.pipeline_id)
+    await jobOwner(this.env, job.owner)
       .jobLost(job.job_id, job.attempt, reason)
       .catch((error: unknown) => this.#log.error("could not hand a job back", { job_id: job.job_id, error }));
   }
 
   async #release(job: JobRow): Promise<void> {
-    this.#sql.exec("DELETE FROM jobs WHERE job_id = ? AND attempt = ?", job.job_id, job.attempt);
+    this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", job.job_id, job.attempt);
     await this.#scheduler()
       .jobReleased(job.job_id, job.attempt)
       .catch((error: unknown) => this.#log.error("could not release a job", { job_id: job.job_id, error }));
@@ -378,7 +391,7 @@ export class AgentDO extends DurableObject<Env> {
 
   #jobs(): JobRow[] {
     return this.#sql
-      .exec("SELECT job_id, attempt, pipeline_id, kind FROM jobs")
+      .exec("SELECT job_id, attempt, owner, kind FROM assigned")
       .toArray()
       .flatMap((row) => {
         const parsed = JobRow.safeParse(row);
@@ -388,7 +401,7 @@ export class AgentDO extends DurableObject<Env> {
 
   #job(jobId: string, attempt: number): JobRow | null {
     const row = this.#sql
-      .exec("SELECT job_id, attempt, pipeline_id, kind FROM jobs WHERE job_id = ? AND attempt = ?", jobId, attempt)
+      .exec("SELECT job_id, attempt, owner, kind FROM assigned WHERE job_id = ? AND attempt = ?", jobId, attempt)
       .toArray()[0];
     const parsed = JobRow.safeParse(row);
     return parsed.success ? parsed.data : null;
@@ -424,9 +437,5 @@ export class AgentDO extends DurableObject<Env> {
 
   #scheduler() {
     return this.env.SCHEDULER.getByName(this.#link?.pool ?? "default");
-  }
-
-  #pipeline(id: string) {
-    return this.env.PIPELINE.getByName(id);
   }
 }

@@ -9,6 +9,7 @@ import { uptimeMs, type AppEnv } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { agentLinkRoutes } from "./routes/agent-link.ts";
+import { executeRoutes } from "./routes/execute.ts";
 import { generateRoutes } from "./routes/generate.ts";
 import { observabilityRoutes } from "./routes/observability.ts";
 import { pipelineRoutes } from "./routes/pipelines.ts";
@@ -16,7 +17,7 @@ import { streamRoutes } from "./routes/streams.ts";
 
 /** Which methods each route answers, so a wrong method gets 405 with `Allow` instead of 404. */
 const ROUTE_METHODS: Array<[RegExp, string]> = [
-  [/^\/api\/generate$/, "POST"],
+  [/^\/api\/(generate|execute)$/, "POST"],
   [/^\/api\/pipelines\/[^/]+\/cancel$/, "POST"],
   [/^\/api\/pipelines\/[^/]+(\/events|\/artifacts(\.tar|\/.+)?)?$/, "GET"],
   [/^\/(health|metrics|api\/metrics|api\/status|api\/openapi\.json|ws\/stream|agent\/connect)$/, "GET"],
@@ -66,6 +67,7 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.route("/", generateRoutes);
+  app.route("/", executeRoutes);
   app.route("/", pipelineRoutes);
   app.route("/", streamRoutes);
   app.route("/", agentLinkRoutes);

@@ -453,6 +453,7 @@ export class PipelineDO extends DurableObject<Env> {
     const spec: JobSpec = {
       job_id: jobId,
       attempt: record.stage_attempt,
+      owner: { kind: "pipeline", id: record.id },
       pipeline_id: record.id,
       kind: job.kind,
       payload: job.payload,
@@ -630,6 +631,9 @@ export class PipelineDO extends DurableObject<Env> {
       },
       finishContent: () => {
         this.#emit({ type: "chunk", pipeline_id: record.id, delta: "", is_final: true });
+      },
+      emitValidation: (outcome) => {
+        this.#emit({ type: "validation", pipeline_id: record.id, outcome });
       },
     };
   }

@@ -1,4 +1,11 @@
-import type { ErrorBody, GenerateRequest, JobEventBody, JobKind, StageName } from "../../../shared/src/index.ts";
+import type {
+  ErrorBody,
+  GenerateRequest,
+  JobEventBody,
+  JobKind,
+  StageName,
+  ValidationOutcome,
+} from "../../../shared/src/index.ts";
 import type { EdgeConfig } from "../config.ts";
 import type { EdgeLogger } from "../log.ts";
 import type { PipelineRecord } from "./record.ts";
@@ -30,6 +37,8 @@ export interface StageContext {
   appendContent(delta: string): void;
   /** Sends the seed's closing chunk (`is_final: true`, the whole content). */
   finishContent(): void;
+  /** Records what VALIDATING found as a `validation` event. */
+  emitValidation(outcome: ValidationOutcome): void;
 }
 
 /**

@@ -1,9 +1,17 @@
 import type { AgentHealth, JobKind, Labels, Priority } from "../../../shared/src/index.ts";
 
-/** A job a pipeline asks the scheduler to place on a host-agent. */
+/** Who waits for a job's events and result: a pipeline, or an `/api/execute` execution. */
+export interface JobOwner {
+  kind: "pipeline" | "execution";
+  id: string;
+}
+
+/** A job a pipeline (or an execution) asks the scheduler to place on a host-agent. */
 export interface JobSpec {
   job_id: string;
   attempt: number;
+  owner: JobOwner;
+  /** Sent to the agent for its logs; null for executions. */
   pipeline_id: string | null;
   kind: JobKind;
   payload: unknown;

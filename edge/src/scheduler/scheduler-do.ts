@@ -13,6 +13,7 @@ import type { MetricsSnapshot } from "../metrics/snapshot.ts";
 import type { AgentInfo, EnqueueOutcome, JobSpec, PlaceOutcome } from "./jobs.ts";
 import { PRIORITY_RANK } from "./jobs.ts";
 import { chooseAgent } from "./placement.ts";
+import { jobOwner } from "../agents/owners.ts";
 
 const AgentRow = z.object({
   agent_id: z.string(),
@@ -31,6 +32,7 @@ const PendingRow = z.object({ body: z.string(), wait_until: z.number() });
 const JobSpecSchema = z.object({
   job_id: z.string(),
   attempt: z.number(),
+  owner: z.object({ kind: z.enum(["pipeline", "execution"]), id: z.string() }),
   pipeline_id: z.string().nullable(),
   kind: JobKindSchema,
   payload: z.unknown(),
@@ -331,8 +333,7 @@ export class SchedulerDO extends DurableObject<Env> {
       this.#sql.exec("DELETE FROM pending WHERE job_id = ? AND attempt = ?", spec.job_id, spec.attempt);
       this.#pendingJobs = Math.max(0, this.#pendingJobs - 1);
       this.#log.warn("no agent took the job in time", { job_id: spec.job_id, wait_ms: spec.wait_ms });
-      if (spec.pipeline_id === null) continue;
-      await this.env.PIPELINE.getByName(spec.pipeline_id)
+      await jobOwner(this.env, spec.owner)
         .jobResult(spec.job_id, spec.attempt, 0, {
           ok: false,
           error: {

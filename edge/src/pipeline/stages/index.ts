@@ -3,6 +3,13 @@ import { exportingStage } from "./exporting.ts";
 import { generatingStage } from "./generating.ts";
 import { packagingStage } from "./packaging.ts";
 import { parsingStage } from "./parsing.ts";
+import { validatingStage } from "./validating.ts";
 
 /** The registered stages, in the order a pipeline runs them. */
-export const STAGES: readonly StageHandler[] = [parsingStage, generatingStage, packagingStage, exportingStage];
+export const STAGES: readonly StageHandler[] = [
+  parsingStage,
+  generatingStage,
+  validatingStage,
+  packagingStage,
+  exportingStage,
+];

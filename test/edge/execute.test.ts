@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEdge, type EdgeHandle } from "../support/edge.ts";
+import { FakeAgent, type Assignment } from "../support/fake-agent.ts";
+import { getJson, parseSse, postJson, until } from "../support/http.ts";
+
+let edge: EdgeHandle;
+beforeAll(async () => {
+  edge = await startEdge({ ATOMIC_AGENT_WAIT_MS: "600" });
+});
+afterAll(async () => edge?.dispose());
+
+const RESULT = {
+  exit_code: 0,
+  signal: null,
+  stdout: "2\n",
+  stderr: "",
+  truncated: false,
+  timed_out: false,
+  oom_killed: false,
+  duration_ms: 41,
+};
+
+describe("POST /api/execute at the edge", () => {
+  it("refuses an unknown language, a body without code, and an unknown limit with 400", async () => {
+    const bad = await postJson(`${edge.url}/api/execute`, { language: "cobol", code: "x" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("language");
+    const empty = await postJson(`${edge.url}/api/execute`, { language: "python" });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.message).toContain("code");
+    const limit = await postJson(`${edge.url}/api/execute`, { language: "python", code: "1", limits: { gpu: 1 } });
+    expect(limit.status).toBe(400);
+    expect(limit.body.error.message).toContain("gpu");
+  });
+
+  it("answers 503 when no host-agent with Docker takes the run", async () => {
+    const res = await postJson(`${edge.url}/api/execute`, { language: "python", code: "print(1+1)" });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("sandbox_unavailable");
+  });
+
+  it("places a sandbox.execute job on an agent with Docker and returns its result", async () => {
+    const agent = await FakeAgent.link(edge, { id: "sandbox-host", kinds: ["sandbox.execute"], docker: true });
+    const pending = postJson(`${edge.url}/api/execute`, {
+      language: "python",
+      code: "print(1+1)",
+      limits: { timeout_seconds: 5 },
+    });
+    const job = await agent.nextJob("sandbox.execute");
+    expect(job.payload).toMatchObject({ language: "python", code: "print(1+1)", limits: { timeout_seconds: 5 } });
+    expect(job.pipeline_id).toBeNull();
+    agent.result(job, 0, RESULT);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ success: true, ...RESULT });
+    const refused = postJson(`${edge.url}/api/execute`, {
+      language: "python",
+      code: "1",
+      limits: { memory_bytes: 1e12 },
+    });
+    agent.fail(
+      await agent.nextJob("sandbox.execute"),
+      "invalid_request",
+      "memory_bytes 1000000000000 is above the host's maximum of 2147483648",
+      false,
+    );
+    const answer = await refused;
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toContain("memory_bytes");
+    agent.close();
+  });
+});
+
+describe("VALIDATING", () => {
+  it("runs the generated program in the sandbox and records the outcome in the result and the events", async () => {
+    const agent = await FakeAgent.link(edge, {
+      id: "full-host",
+      kinds: ["llm.generate", "sandbox.execute"],
+      docker: true,
+    });
+    const res = await postJson(`${edge.url}/api/generate`, {
+      prompt: "add numbers in python",
+      metadata: { validate: true },
+      async: true,
+    });
+    agent.generate(await agent.nextJob("llm.generate"), ["```python main.py\n", "print(1+1)\n", "```\n"]);
+    const run: Assignment = await agent.nextJob("sandbox.execute");
+    expect(run.payload).toMatchObject({
+      language: "python",
+      entrypoint: "main.py",
+      files: [{ path: "main.py", content: "print(1+1)\n" }],
+    });
+    agent.result(run, 0, RESULT);
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
+    expect(view.body.validation).toMatchObject({ passed: true, entry_file: "main.py", result: { stdout: "2\n" } });
+    expect(view.body.stages.map((s: any) => s.stage)).toEqual(["PARSING", "GENERATING", "VALIDATING", "PACKAGING"]);
+    const events = parseSse(await (await fetch(`${edge.url}/api/pipelines/${res.body.pipeline_id}/events`)).text());
+    expect(events.find((e) => e.event === "validation")?.data.outcome.passed).toBe(true);
+    agent.close();
+  });
+});

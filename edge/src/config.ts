@@ -38,6 +38,10 @@ export const EdgeConfigSchema = z.object({
   ATOMIC_MAX_ATTEMPTS: int("ATOMIC_MAX_ATTEMPTS", 5, 1, 100),
   /** Secret. The bearer token host-agents present on `/agent/connect`. */
   ATOMIC_AGENT_TOKEN: z.string().optional(),
+  /** Secret. Comma-separated client API keys; when set, `/api/*` and `/ws/*` need one. */
+  ATOMIC_API_KEYS: z.string().optional(),
+  /** Requests a minute one API key may make (0: no limit). */
+  ATOMIC_RATE_LIMIT_PER_MIN: int("ATOMIC_RATE_LIMIT_PER_MIN", 600, 0, 1_000_000),
 });
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 

@@ -1,6 +1,7 @@
 import { createApp } from "./api/app.ts";
 
 export { AgentDO } from "./agents/agent-do.ts";
+export { RateLimiterDO } from "./api/rate-limiter-do.ts";
 export { ExecutionDO } from "./execution/execution-do.ts";
 export { PipelineDO } from "./pipeline/pipeline-do.ts";
 export { SchedulerDO } from "./scheduler/scheduler-do.ts";

@@ -7,6 +7,7 @@ import { ConfigError, readConfig } from "../config.ts";
 import { createEdgeLogger } from "../log.ts";
 import { uptimeMs, type AppEnv } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
+import { clientAuth } from "./client-auth.ts";
 import { openApiDocument } from "./openapi.ts";
 import { agentLinkRoutes } from "./routes/agent-link.ts";
 import { executeRoutes } from "./routes/execute.ts";
@@ -56,6 +57,8 @@ export function createApp(): Hono<AppEnv> {
       maxAge: 600,
     })(c, next);
   });
+  app.use("/api/*", clientAuth());
+  app.use("/ws/*", clientAuth());
   app.use("/api/*", async (c, next) => {
     const maxSize = c.get("config").ATOMIC_MAX_BODY_BYTES;
     return bodyLimit({

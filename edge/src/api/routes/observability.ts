@@ -5,6 +5,7 @@ import { quantileMs } from "../../metrics/histogram.ts";
 import { toPrometheus } from "../../metrics/prometheus.ts";
 import type { MetricsSnapshot } from "../../metrics/snapshot.ts";
 import { uptimeMs, VERSION, type AppEnv } from "../context.ts";
+import { apiKeys } from "../client-auth.ts";
 import { ApiError } from "../errors.ts";
 
 export const observabilityRoutes = new Hono<AppEnv>();
@@ -33,7 +34,7 @@ observabilityRoutes.get("/health", async (c) => {
     docker: linked.some((agent) => agent.health.docker.status === "available") ? "available" : "unavailable",
     uptime_ms: uptimeMs(),
     agents_connected: linked.length,
-    auth: "open",
+    auth: apiKeys(c.get("config").ATOMIC_API_KEYS).length > 0 ? "api_keys" : "open",
     version: VERSION,
   };
   return c.json(body);

@@ -1,0 +1,72 @@
+import type { MiddlewareHandler } from "hono";
+import { bearerToken, secretsEqual } from "./auth.ts";
+import type { AppEnv } from "./context.ts";
+import { ApiError } from "./errors.ts";
+
+const encoder = new TextEncoder();
+let warnedOpen = false;
+
+async function keyId(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`atomic-api-key:${key}`));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The keys of ATOMIC_API_KEYS (comma or newline separated); empty when auth is off. */
+export function apiKeys(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(/[,\n]/)
+    .map((key) => key.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Bearer-key auth for `/api/*` and `/ws/*` when ATOMIC_API_KEYS is set. Browsers cannot put
+ * headers on a WebSocket, so `/ws/*` also takes `?access_token=`. Keys are compared in constant
+ * time and never logged; each key has its own budget of ATOMIC_RATE_LIMIT_PER_MIN requests.
+ * Host-agents may fetch artifacts with the agent token (exports download files that way).
+ */
+export function clientAuth(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const config = c.get("config");
+    const keys = apiKeys(config.ATOMIC_API_KEYS);
+    if (keys.length === 0) {
+      if (!warnedOpen) {
+        warnedOpen = true;
+        c.get("log").warn("ATOMIC_API_KEYS is not set: the API is open to anyone who can reach this edge");
+      }
+      return next();
+    }
+    if (c.req.method === "OPTIONS") return next();
+    const fromQuery = c.req.path.startsWith("/ws/") ? (c.req.query("access_token") ?? null) : null;
+    const given = bearerToken(c.req.header("Authorization")) ?? fromQuery;
+    if (given === null)
+      throw new ApiError("unauthorized", "this edge needs an API key: send Authorization: Bearer <key>");
+    let matched: string | null = null;
+    for (const key of keys) {
+      if (await secretsEqual(given, key)) matched = key;
+    }
+    if (matched === null) {
+      const agentToken = config.ATOMIC_AGENT_TOKEN;
+      const artifactRead = c.req.method === "GET" && /^\/api\/pipelines\/[^/]+\/artifacts/.test(c.req.path);
+      if (artifactRead && agentToken && (await secretsEqual(given, agentToken))) return next();
+      c.get("log").warn("request refused: unknown API key");
+      throw new ApiError("unauthorized", "unknown API key");
+    }
+    const limit = config.ATOMIC_RATE_LIMIT_PER_MIN;
+    if (limit > 0) {
+      const verdict = await c.env.RATE_LIMITER.getByName(await keyId(matched)).take(limit);
+      c.header("X-RateLimit-Limit", String(limit));
+      c.header("X-RateLimit-Remaining", String(verdict.remaining));
+      if (!verdict.allowed) {
+        throw new ApiError(
+          "rate_limited",
+          `more than ${limit} requests a minute with this key (ATOMIC_RATE_LIMIT_PER_MIN)`,
+          {
+            headers: { "Retry-After": String(verdict.retry_after_s) },
+          },
+        );
+      }
+    }
+    return next();
+  };
+}

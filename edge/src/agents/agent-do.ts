@@ -251,7 +251,13 @@ export class AgentDO extends DurableObject<Env> {
   async #onResult(ws: WebSocket, msg: JobResult): Promise<void> {
     const job = this.#job(msg.job_id, msg.attempt);
     if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.events);
-    const ack = await jobOwner(this.env, job.owner).jobResult(msg.job_id, msg.attempt, msg.events, msg.outcome);
+    const ack = await jobOwner(this.env, job.owner).jobResult(
+      msg.job_id,
+      msg.attempt,
+      msg.events,
+      msg.outcome,
+      this.#link?.agent_id,
+    );
     if (ack.status === "missing_events") {
       this.#send(ws, {
         v: LINK_VERSION,

@@ -6,7 +6,7 @@ import type { JobOwner } from "../scheduler/jobs.ts";
 /** What every owner of jobs (PipelineDO, ExecutionDO) answers to the agent link. */
 export interface JobOwnerApi {
   jobEvent(jobId: string, attempt: number, seq: number, event: JobEventBody): Promise<EventAck>;
-  jobResult(jobId: string, attempt: number, events: number, outcome: JobOutcome): Promise<ResultAck>;
+  jobResult(jobId: string, attempt: number, events: number, outcome: JobOutcome, agentId?: string): Promise<ResultAck>;
   jobLost(jobId: string, attempt: number, reason: string): Promise<void>;
   jobStatus(jobId: string, attempt: number): Promise<{ current: boolean; last_seq: number }>;
 }
@@ -16,7 +16,7 @@ export function jobOwner(env: Env, owner: JobOwner): JobOwnerApi {
   const stub = owner.kind === "execution" ? env.EXECUTION.getByName(owner.id) : env.PIPELINE.getByName(owner.id);
   return {
     jobEvent: (jobId, attempt, seq, event) => stub.jobEvent(jobId, attempt, seq, event),
-    jobResult: (jobId, attempt, events, outcome) => stub.jobResult(jobId, attempt, events, outcome),
+    jobResult: (jobId, attempt, events, outcome, agentId) => stub.jobResult(jobId, attempt, events, outcome, agentId),
     jobLost: (jobId, attempt, reason) => stub.jobLost(jobId, attempt, reason),
     jobStatus: (jobId, attempt) => stub.jobStatus(jobId, attempt),
   };

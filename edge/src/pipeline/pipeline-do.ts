@@ -106,6 +106,7 @@ export class PipelineDO extends DurableObject<Env> {
         attempts: 0,
         started_at: null,
         duration_ms: null,
+        agent_id: null,
       })),
       stage_index: -1,
       stage_attempt: 0,
@@ -187,7 +188,13 @@ export class PipelineDO extends DurableObject<Env> {
     return { status: "stored", last_seq: seq };
   }
 
-  async jobResult(jobId: string, attempt: number, events: number, outcome: JobOutcome): Promise<ResultAck> {
+  async jobResult(
+    jobId: string,
+    attempt: number,
+    events: number,
+    outcome: JobOutcome,
+    agentId?: string,
+  ): Promise<ResultAck> {
     const record = this.#record;
     const job = record?.job;
     if (!record || !job || job.job_id !== jobId || job.attempt !== attempt) return { status: "stale", last_seq: 0 };
@@ -195,6 +202,8 @@ export class PipelineDO extends DurableObject<Env> {
     const handler = this.#stageHandler();
     if (!handler) return { status: "stale", last_seq: job.last_seq };
     record.job = null;
+    const stage = this.#currentStage();
+    if (stage && agentId) stage.agent_id = agentId;
     this.#save();
     const epoch = this.#epoch;
     const step = await handler.onResult(this.#stageContext(), outcome);

@@ -18,6 +18,7 @@ export const StageRecord = z.object({
   attempts: z.number().int().nonnegative(),
   started_at: z.number().nullable(),
   duration_ms: z.number().nullable(),
+  agent_id: z.string().nullable().default(null),
 });
 export type StageRecord = z.infer<typeof StageRecord>;
 

@@ -10,6 +10,7 @@ function timingOf(stage: StageRecord): StageTiming {
     attempts: stage.attempts,
     started_at: stage.started_at === null ? null : new Date(stage.started_at).toISOString(),
     duration_ms: stage.duration_ms,
+    agent_id: stage.agent_id,
   };
 }
 

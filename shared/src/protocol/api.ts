@@ -91,6 +91,8 @@ export const StageTiming = z.object({
   attempts: z.number().int().nonnegative(),
   started_at: z.string().nullable(),
   duration_ms: z.number().nonnegative().nullable(),
+  /** The host-agent that ran the stage's job (its last attempt), if it ran one. */
+  agent_id: z.string().nullable(),
 });
 export type StageTiming = z.infer<typeof StageTiming>;
 

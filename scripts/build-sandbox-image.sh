@@ -133,6 +133,9 @@ base_available() {
   timeout 60 docker pull -q "$BASE_IMAGE" >/dev/null 2>&1
 }
 
+# With --force the image being replaced would be left as a dangling <none> image; remember it.
+PREVIOUS_ID="$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
+
 case "$MODE" in
   dockerfile) build_with_dockerfile ;;
   debootstrap) build_with_debootstrap ;;
@@ -148,4 +151,9 @@ case "$MODE" in
 esac
 
 verify
+if [[ -n "$PREVIOUS_ID" && "$PREVIOUS_ID" != "$(docker image inspect --format '{{.Id}}' "$IMAGE")" ]]; then
+  docker image rm "$PREVIOUS_ID" >/dev/null 2>&1 \
+    && log "removed the previous image ${PREVIOUS_ID:7:12}" \
+    || log "the previous image ${PREVIOUS_ID:7:12} is still in use; remove it later with: docker image prune"
+fi
 log "done: $IMAGE"

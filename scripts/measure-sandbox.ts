@@ -32,18 +32,25 @@ async function time(label: string, once: () => Promise<void>, between?: () => Pr
   }
   const min = Math.min(...samples);
   const max = Math.max(...samples);
-  console.log(`${label.padEnd(44)} median ${median(samples).toFixed(0).padStart(4)} ms  (min ${min.toFixed(0)}, max ${max.toFixed(0)}, n=${runs})`);
+  console.log(
+    `${label.padEnd(44)} median ${median(samples).toFixed(0).padStart(4)} ms  (min ${min.toFixed(0)}, max ${max.toFixed(0)}, n=${runs})`,
+  );
 }
 
 async function throughSandbox(sandbox: DockerSandbox): Promise<void> {
   const result = await sandbox.execute({ language: "python", code: "print(1)" });
-  if (result.stdout !== "1\n" || result.exit_code !== 0) throw new Error(`unexpected result: ${JSON.stringify(result)}`);
+  if (result.stdout !== "1\n" || result.exit_code !== 0)
+    throw new Error(`unexpected result: ${JSON.stringify(result)}`);
 }
 
 const warm = await DockerSandbox.create({ image, warm: 2, agentId: "measure-warm" });
 await warm.warmPoolReady();
 await time("controller, warm pool, back to back", () => throughSandbox(warm));
-await time("controller, warm pool, pool full before each", () => throughSandbox(warm), () => warm.warmPoolReady());
+await time(
+  "controller, warm pool, pool full before each",
+  () => throughSandbox(warm),
+  () => warm.warmPoolReady(),
+);
 const { warmRuns, coldRuns } = warm.stats();
 await warm.close();
 console.log(`  (warm pool served ${warmRuns} runs, ${coldRuns} started cold)`);

@@ -6,7 +6,7 @@
  */
 import { ConfigError, loadConfig } from "./config.ts";
 import { HostAgent } from "./host-agent.ts";
-import { createLlmSide } from "./ipc/llm-side.ts";
+import { createLlmSide } from "./llm-side.ts";
 import { createLogger } from "./log.ts";
 
 async function main(): Promise<void> {

@@ -42,12 +42,17 @@ describe("fuzzing the edge", () => {
       const body = JSON.parse(text);
       // A body that is valid by chance starts a pipeline, which (no agent here) ends 503 no_agent:
       // the one 5xx that is a correct answer. Anything else at 500+ is a defect.
-      if (res.status >= 500) expect(body.error.code, `input #${i}: ${text}`).toMatch(/^(no_agent|sandbox_unavailable)$/);
+      if (res.status >= 500)
+        expect(body.error.code, `input #${i}: ${text}`).toMatch(/^(no_agent|sandbox_unavailable)$/);
       if (res.status >= 400) expect(body.error.code, `input #${i}`).toMatch(/^[a-z_]+$/);
     }
     expect((await getJson(`${edge.url}/health`)).status).toBe(200);
     // No pipeline is left stuck: every one the fuzz started has ended.
-    await until(() => getJson(`${edge.url}/api/status`), (r) => r.body.active_pipelines === 0 && r.body.queue_size === 0, 15_000);
+    await until(
+      () => getJson(`${edge.url}/api/status`),
+      (r) => r.body.active_pipelines === 0 && r.body.queue_size === 0,
+      15_000,
+    );
   });
 
   it(`answers ${COUNT} random client WebSocket frames with errors, and the socket keeps serving`, async () => {

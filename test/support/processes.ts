@@ -28,7 +28,10 @@ function track(child: ChildProcess): Proc {
 }
 
 /** The real reference Python agent on a socket in a fresh temp dir. */
-export async function startPythonAgent(env: Record<string, string> = {}, socketDir?: string): Promise<{ proc: Proc; socket: string; dir: string }> {
+export async function startPythonAgent(
+  env: Record<string, string> = {},
+  socketDir?: string,
+): Promise<{ proc: Proc; socket: string; dir: string }> {
   const dir = socketDir ?? mkdtempSync(join(tmpdir(), "atomic-py-"));
   const socket = join(dir, "llm.sock");
   const proc = track(
@@ -38,7 +41,12 @@ export async function startPythonAgent(env: Record<string, string> = {}, socketD
       stdio: ["ignore", "pipe", "pipe"],
     }),
   );
-  await until(async () => existsSync(socket), (ok) => ok, 15_000, 25);
+  await until(
+    async () => existsSync(socket),
+    (ok) => ok,
+    15_000,
+    25,
+  );
   return { proc, socket, dir };
 }
 
@@ -64,7 +72,9 @@ export function startHostAgent(edge: EdgeHandle, env: Record<string, string>): P
 export async function waitForAgents(edge: EdgeHandle, count: number, timeoutMs = 20_000): Promise<void> {
   await until(
     () => getJson(`${edge.url}/api/status`),
-    (r) => Array.isArray(r.body.agents) && r.body.agents.filter((a: any) => a.connected && a.llm === "healthy").length >= count,
+    (r) =>
+      Array.isArray(r.body.agents) &&
+      r.body.agents.filter((a: any) => a.connected && a.llm === "healthy").length >= count,
     timeoutMs,
     100,
   );

@@ -15,10 +15,9 @@ import type { JobHandler } from "./job-runner.ts";
 
 /** What the LLM handlers need of the IPC pool. */
 export interface LlmClient {
-  request(task: "parse", payload: unknown, options: { signal?: AbortSignal }): Promise<unknown>;
-  stream(
-    task: "generate",
-    payload: unknown,
+  parse(payload: ParsePayload, options: { signal?: AbortSignal }): Promise<unknown>;
+  generate(
+    payload: GeneratePayload,
     options: { signal?: AbortSignal; onChunk: (delta: string) => void },
   ): Promise<unknown>;
 }
@@ -62,13 +61,13 @@ export function createHandlers(deps: {
   const handlers: Partial<Record<JobKind, JobHandler>> = {
     "llm.parse": async (ctx) => {
       const payload = parsePayload(ParsePayload, ctx.job.payload, "llm.parse");
-      const result = await deps.llm.request("parse", payload, { signal: ctx.signal });
+      const result = await deps.llm.parse(payload, { signal: ctx.signal });
       return parsePayload(ParseResult, result, "the LLM agent's parse answer");
     },
     "llm.generate": async (ctx) => {
       const payload = parsePayload(GeneratePayload, ctx.job.payload, "llm.generate");
       let chars = 0;
-      const result = await deps.llm.stream("generate", payload, {
+      const result = await deps.llm.generate(payload, {
         signal: ctx.signal,
         onChunk: (delta) => {
           chars += delta.length;

@@ -1,14 +1,22 @@
 import { randomUUID } from "node:crypto";
 import Docker from "dockerode";
 import type { AgentHealth } from "../../../shared/src/protocol/agent-link.ts";
-import { ExecuteRequest, type ExecuteResult, type ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
+import type { ExecuteRequest, ExecuteResult, ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { launchContainer, removeContainer, type LaunchedContainer } from "./container-launch.ts";
 import { containerSpec, LABEL_AGENT, LABEL_INSTANCE, LABEL_SANDBOX } from "./container-spec.ts";
-import { engineError, engineMessage, isEngineUnreachable, isNotFound, missingImageDetail } from "./engine-errors.ts";
+import {
+  engineAddress,
+  engineError,
+  engineMessage,
+  isEngineUnreachable,
+  isNotFound,
+  missingImageDetail,
+} from "./engine-errors.ts";
 import { SandboxError } from "./errors.ts";
 import { limitPolicyFromEnv, resolveLimits, sameContainerLimits, SandboxEnv, type LimitPolicy } from "./limits.ts";
-import { LANGUAGES, planProgram } from "./program.ts";
+import { parseExecuteRequest } from "./parse-request.ts";
+import { planProgram } from "./program.ts";
 import { runInContainer } from "./run-container.ts";
 import { encodeRunInput } from "./run-input.ts";
 import { WarmPool } from "./warm-pool.ts";
@@ -133,7 +141,7 @@ export class DockerSandbox {
    */
   async execute(request: ExecuteRequest, opts: { signal?: AbortSignal } = {}): Promise<ExecuteResult> {
     if (this.#closed) throw new SandboxError("sandbox_unavailable", "the sandbox is closed");
-    const parsed = parseRequest(request);
+    const parsed = parseExecuteRequest(request);
     const limits = resolveLimits(parsed.limits, this.limits);
     const input = encodeRunInput(planProgram(parsed), parsed.stdin);
 
@@ -152,7 +160,8 @@ export class DockerSandbox {
   }
 
   async #run(limits: ResourceLimits, input: Uint8Array[], signal: AbortSignal): Promise<ExecuteResult> {
-    const warm = this.#pool !== undefined && sameContainerLimits(limits, this.limits.defaults) ? this.#pool.take() : undefined;
+    const warm =
+      this.#pool !== undefined && sameContainerLimits(limits, this.limits.defaults) ? this.#pool.take() : undefined;
     const launched = warm ?? (await this.#launch(limits));
     if (warm !== undefined) this.#warmRuns += 1;
     else this.#coldRuns += 1;
@@ -165,12 +174,13 @@ export class DockerSandbox {
         signal,
       });
     } finally {
+      if (warm !== undefined) this.#pool?.released();
       // Single use, whatever happened: success, timeout, engine error or cancellation.
       launched.stream.destroy();
       try {
         await removeContainer(launched.container);
       } catch (error) {
-        this.#logger.error("sandbox container could not be removed (sweep will retry)", {
+        this.#logger.error("sandbox container could not be removed (the next start-up sweep will)", {
           container: launched.id.slice(0, 12),
           error,
         });
@@ -209,8 +219,8 @@ export class DockerSandbox {
     try {
       await this.#docker.ping();
     } catch (error) {
-      const where = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
-      return { status: "unavailable", detail: `Docker engine not reachable at ${where}: ${engineMessage(error)}` };
+      const detail = `Docker engine not reachable at ${engineAddress(this.#docker)}: ${engineMessage(error)}`;
+      return { status: "unavailable", detail };
     }
     try {
       await this.#docker.getImage(this.image).inspect();
@@ -237,13 +247,19 @@ export class DockerSandbox {
       throw engineError(error, "list containers", this.image);
     }
     const leftovers = containers.filter((info) => info.Labels[LABEL_INSTANCE] !== this.#instanceId);
-    const results = await Promise.allSettled(leftovers.map((info) => removeContainer(this.#docker.getContainer(info.Id))));
+    const results = await Promise.allSettled(
+      leftovers.map((info) => removeContainer(this.#docker.getContainer(info.Id))),
+    );
     const failed = results.filter((result) => result.status === "rejected");
     if (failed.length > 0) {
-      throw new SandboxError("sandbox_error", `sweep could not remove ${failed.length} of ${leftovers.length} containers`, {
-        retryable: true,
-        cause: failed[0]?.reason,
-      });
+      throw new SandboxError(
+        "sandbox_error",
+        `sweep could not remove ${failed.length} of ${leftovers.length} containers`,
+        {
+          retryable: true,
+          cause: failed[0]?.reason,
+        },
+      );
     }
     return leftovers.length;
   }
@@ -253,6 +269,7 @@ export class DockerSandbox {
     return this.#pool?.whenFull() ?? Promise.resolve();
   }
 
+  /** Runs served warm and cold so far, containers ready in the pool, runs in flight. */
   stats(): SandboxStats {
     return {
       warmRuns: this.#warmRuns,
@@ -269,21 +286,4 @@ export class DockerSandbox {
     await Promise.allSettled([...this.#active.keys()]);
     await this.#pool?.close();
   }
-}
-
-// The request may come from anywhere (a frame off the agent link, a test), so it is parsed here
-// even though the type says it is valid; the language gets its own message because it is the
-// mistake a caller most likely makes.
-function parseRequest(request: unknown): ExecuteRequest {
-  const language: unknown = typeof request === "object" && request !== null ? Reflect.get(request, "language") : undefined;
-  if (typeof language !== "string" || !Object.hasOwn(LANGUAGES, language)) {
-    const known = Object.keys(LANGUAGES).join(", ");
-    throw new SandboxError("invalid_request", `unknown language ${JSON.stringify(language)} (known: ${known})`);
-  }
-  const parsed = ExecuteRequest.safeParse(request);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "request"}: ${issue.message}`);
-    throw new SandboxError("invalid_request", `invalid execute request: ${issues.join("; ")}`);
-  }
-  return parsed.data;
 }

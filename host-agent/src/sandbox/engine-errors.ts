@@ -1,7 +1,16 @@
+import type Docker from "dockerode";
 import { SandboxError } from "./errors.ts";
 
 // Socket errors that mean "no engine at that address" rather than "the engine refused".
-const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOENT",
+  "EACCES",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+]);
 
 function field(error: unknown, name: string): unknown {
   return typeof error === "object" && error !== null ? (Reflect.get(error, name) as unknown) : undefined;
@@ -48,4 +57,18 @@ export function engineError(error: unknown, action: string, image: string): Sand
     return new SandboxError("sandbox_unavailable", missingImageDetail(image), { retryable: true, cause: error });
   }
   return new SandboxError("sandbox_error", `Docker ${action} failed: ${message}`, { retryable: true, cause: error });
+}
+
+/** Where `docker` talks to the engine, for messages: `unix:///var/run/docker.sock`, `tcp://host:2375`. */
+export function engineAddress(docker: Docker): string {
+  // docker-modem resolves DOCKER_HOST and its defaults into these fields; its types do not declare them.
+  const socketPath = field(docker.modem, "socketPath");
+  if (typeof socketPath === "string" && socketPath !== "") return `unix://${socketPath}`;
+  const host = field(docker.modem, "host");
+  const port = field(docker.modem, "port");
+  if (typeof host === "string" && host !== "") {
+    const protocol = field(docker.modem, "protocol");
+    return `${typeof protocol === "string" ? protocol : "http"}://${host}${port === undefined ? "" : `:${String(port)}`}`;
+  }
+  return process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
 }

@@ -2,7 +2,10 @@ import type { ErrorCode } from "../../../shared/src/errors.ts";
 import type { ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
 
 /** The error codes a sandbox failure maps to (a subset of the product's closed set). */
-export type SandboxErrorCode = Extract<ErrorCode, "invalid_request" | "sandbox_error" | "sandbox_unavailable" | "cancelled">;
+export type SandboxErrorCode = Extract<
+  ErrorCode,
+  "invalid_request" | "sandbox_error" | "sandbox_unavailable" | "cancelled"
+>;
 
 /**
  * What went wrong with a sandbox run, as opposed to what the program did (a program that crashes,

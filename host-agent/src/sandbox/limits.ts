@@ -82,7 +82,9 @@ export function limitPolicyFromEnv(env: SandboxEnv): LimitPolicy {
   for (const name of LIMIT_NAMES) {
     if (policy.defaults[name] > policy.maxima[name]) {
       const { fallback, ceiling } = LIMIT_VARIABLES[name];
-      throw new Error(`${fallback}=${env[fallback]} is above ${ceiling}=${env[ceiling]}: raise the maximum or lower the default`);
+      throw new Error(
+        `${fallback}=${env[fallback]} is above ${ceiling}=${env[ceiling]}: raise the maximum or lower the default`,
+      );
     }
   }
   return policy;

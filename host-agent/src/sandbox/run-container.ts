@@ -40,6 +40,11 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
 
   let killed: KillReason | undefined;
   let killing: Promise<void> | undefined;
+  // A kill the engine refuses would leave `wait` hanging on a program that never ends: fail the run.
+  let killFailed: (error: SandboxError) => void = () => undefined;
+  const killFailure = new Promise<never>((_, reject) => {
+    killFailed = reject;
+  });
   const kill = (reason: KillReason) => {
     if (killing !== undefined) return;
     killing = container.kill({ signal: "SIGKILL" }).then(
@@ -48,11 +53,10 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
       },
       (error: unknown) => {
         // 404/409: the container had already exited, so nothing was cut short.
-        if (!isNotFound(error) && Reflect.get(Object(error), "statusCode") !== 409) throw error;
+        if (isNotFound(error) || Reflect.get(Object(error), "statusCode") === 409) return;
+        killFailed(engineError(error, "kill", options.image));
       },
     );
-    // The kill's outcome is awaited below; this only keeps an engine failure from going unhandled meanwhile.
-    killing.catch(() => undefined);
   };
 
   const onAbort = () => kill("aborted");
@@ -71,7 +75,7 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
   let exitCode: number;
   let exitedAt: number;
   try {
-    const status: unknown = await exited;
+    const status: unknown = await Promise.race([exited, killFailure]);
     exitedAt = performance.now();
     const code: unknown = Reflect.get(Object(status), "StatusCode");
     if (typeof code !== "number") throw new Error(`wait answered without a StatusCode: ${JSON.stringify(status)}`);
@@ -82,11 +86,8 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
   }
-  try {
-    if (killing !== undefined) await killing;
-  } catch (error) {
-    throw engineError(error, "kill", options.image);
-  }
+  // The kill's answer tells a timeout from a program that ended on its own at the same moment.
+  if (killing !== undefined) await killing;
   await Promise.race([launched.ended, delay(STREAM_DRAIN_MS)]);
   if (!launched.isEnded()) stream.destroy();
   await writing;

@@ -1,16 +1,22 @@
 /**
- * Docker gating for tests that need the real engine. Without an engine the suite is skipped and
- * says why; with `ATOMIC_REQUIRE_DOCKER=1` (CI, a machine that must run them) a missing engine is a
- * failure instead, so the tests cannot silently stop running.
+ * Helpers for tests that need the real Docker engine (this folder's and any other suite's).
  *
- *   const docker = await dockerGate("sandbox");
- *   describe.skipIf(!docker.available)("sandbox", () => { ... });
+ * Gating: without an engine a suite is skipped and says why; with `ATOMIC_REQUIRE_DOCKER=1` (CI,
+ * a machine that must run them) a missing engine is a failure instead, so the tests cannot
+ * silently stop running.
+ *
+ *   const docker = await dockerGate("my suite");
+ *   describe.skipIf(!docker.available)("my suite", () => { ... });
  */
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
+import { afterAll, beforeAll, expect } from "vitest";
+import { DockerSandbox } from "./docker-sandbox.ts";
 import { LABEL_AGENT, LABEL_SANDBOX } from "./container-spec.ts";
-import { engineMessage, isNotFound } from "./engine-errors.ts";
+import { engineAddress, engineMessage, isNotFound } from "./engine-errors.ts";
+import type { LimitPolicy } from "./limits.ts";
 
 /** Whether the engine answered, and if not, why. */
 export interface DockerGate {
@@ -29,11 +35,12 @@ export async function dockerGate(suite: string, docker: Docker = new Docker()): 
   try {
     await Promise.race([
       docker.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer in ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS).unref(),
+      ),
     ]);
   } catch (error) {
-    const where = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
-    reason = `Docker engine not reachable at ${where}: ${engineMessage(error)}`;
+    reason = `Docker engine not reachable at ${engineAddress(docker)}: ${engineMessage(error)}`;
   }
   if (reason === undefined) return { available: true };
   if (process.env.ATOMIC_REQUIRE_DOCKER === "1") {
@@ -75,4 +82,71 @@ export async function labelledContainers(agentId: string, docker: Docker = new D
     filters: { label: [`${LABEL_SANDBOX}=1`, `${LABEL_AGENT}=${agentId}`] },
   });
   return containers.map((info) => info.Id);
+}
+
+/** The image the Docker suites run (`ATOMIC_SANDBOX_IMAGE` or the default). */
+export const TEST_IMAGE = process.env.ATOMIC_SANDBOX_IMAGE ?? "atomic-sandbox:latest";
+
+/** stdout/stderr kept per run in the suites: small, so that flood tests stay cheap. */
+export const TEST_OUTPUT_LIMIT = 16 * 1024;
+
+const MIB = 1024 * 1024;
+
+/**
+ * Small defaults so that limit tests run on warm containers too (the pool is made with the
+ * defaults) and finish fast; the timeout is per run and never keeps a run off the pool.
+ */
+export const TEST_POLICY: LimitPolicy = {
+  defaults: {
+    memory_bytes: 128 * MIB,
+    cpu_millicores: 1000,
+    disk_bytes: 8 * MIB,
+    timeout_seconds: 10,
+    max_processes: 48,
+  },
+  maxima: {
+    memory_bytes: 512 * MIB,
+    cpu_millicores: 2000,
+    disk_bytes: 64 * MIB,
+    timeout_seconds: 30,
+    max_processes: 256,
+  },
+};
+
+/** Every behaviour is checked on a warm container and on a cold one. */
+export const SANDBOX_MODES = [
+  { mode: "warm pool", warm: 2 },
+  { mode: "cold", warm: 0 },
+] as const;
+
+/**
+ * Gives the enclosing `describe` a started sandbox with {@link TEST_POLICY} and a fresh agent id,
+ * builds the image first if it is missing, and on teardown closes it and checks that none of its
+ * containers is left.
+ */
+export function useSandbox(warm: number): { sandbox: () => DockerSandbox; agentId: string } {
+  const agentId = `test-sandbox-${randomUUID().slice(0, 8)}`;
+  let sandbox: DockerSandbox | undefined;
+  beforeAll(async () => {
+    await ensureSandboxImage(TEST_IMAGE);
+    sandbox = await DockerSandbox.create({
+      image: TEST_IMAGE,
+      warm,
+      agentId,
+      limits: TEST_POLICY,
+      outputLimitBytes: TEST_OUTPUT_LIMIT,
+    });
+    await sandbox.warmPoolReady();
+  }, 300_000);
+  afterAll(async () => {
+    await sandbox?.close();
+    expect(await labelledContainers(agentId)).toEqual([]);
+  });
+  return {
+    agentId,
+    sandbox: () => {
+      if (sandbox === undefined) throw new Error("the sandbox is not started (beforeAll failed?)");
+      return sandbox;
+    },
+  };
 }

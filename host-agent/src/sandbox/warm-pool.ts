@@ -10,6 +10,13 @@ export interface WarmPoolOptions {
   /** Force-removes a container; the pool calls it for dead and leftover containers. */
   remove: (launched: LaunchedContainer) => Promise<void>;
   logger: Logger;
+  /**
+   * How long after a `take()` the pool starts a replacement if the run has not ended by then
+   * (default 250 ms). Starting a container costs a few hundred ms of CPU in the engine and the
+   * kernel; doing it while a short run executes slows that run down noticeably on a small
+   * machine, so the pool prefers to refill when the run ends (`released()`).
+   */
+  refillDelayMs?: number;
 }
 
 const RETRY_FIRST_MS = 500;
@@ -18,17 +25,21 @@ const RETRY_MAX_MS = 30_000;
 /**
  * Pre-started, single-use sandbox containers. `take()` hands a ready container to exactly one
  * run and the pool never sees it again (the run kills and removes it); the pool then refills in
- * the background. A container that dies while idle (engine restart, external `docker rm`) is
+ * the background, when that run ends or after `refillDelayMs`, whichever comes first. A container that dies while idle (engine restart, external `docker rm`) is
  * dropped and replaced. Launch failures (engine down, image missing) are retried with backoff.
  */
 export class WarmPool {
   readonly #options: WarmPoolOptions;
   readonly #ready: LaunchedContainer[] = [];
   readonly #launching = new Set<Promise<void>>();
+  // Counted apart from `#launching` and updated in the same tick a launch settles, so a `take()`
+  // that runs right after the pool fills never sees a finished launch as still starting.
+  #starting = 0;
   readonly #removing = new Set<Promise<void>>();
   #waiters: Array<() => void> = [];
   #failures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
+  #refillTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: WarmPoolOptions) {
@@ -53,8 +64,22 @@ export class WarmPool {
       if (candidate !== undefined && !candidate.isEnded()) taken = candidate;
       else if (candidate !== undefined) this.#discard(candidate);
     }
-    this.#fill();
+    if (taken === undefined) this.#fill();
+    else if (this.#refillTimer === undefined && !this.#closed) {
+      this.#refillTimer = setTimeout(() => {
+        this.#refillTimer = undefined;
+        this.#fill();
+      }, this.#options.refillDelayMs ?? 250);
+      this.#refillTimer.unref();
+    }
     return taken;
+  }
+
+  /** Tells the pool that the run of a container it handed out has ended: refill now. */
+  released(): void {
+    clearTimeout(this.#refillTimer);
+    this.#refillTimer = undefined;
+    this.#fill();
   }
 
   /** Resolves once the pool holds `size` ready containers (or is closed). */
@@ -67,6 +92,7 @@ export class WarmPool {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#refillTimer);
     this.#wake();
     // Launches in flight see `#closed` when they finish and remove their container themselves.
     await Promise.allSettled([...this.#launching]);
@@ -76,7 +102,8 @@ export class WarmPool {
 
   #fill(): void {
     if (this.#closed || this.#retryTimer !== undefined) return;
-    while (this.#ready.length + this.#launching.size < this.#options.size) {
+    while (this.#ready.length + this.#starting < this.#options.size) {
+      this.#starting += 1;
       const launching: Promise<void> = this.#launchOne().finally(() => {
         this.#launching.delete(launching);
       });
@@ -89,6 +116,7 @@ export class WarmPool {
     try {
       launched = await this.#options.launch();
     } catch (error) {
+      this.#starting -= 1;
       this.#failures += 1;
       const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.#failures - 1));
       this.#options.logger.warn("sandbox warm pool could not start a container", { error, retry_in_ms: delayMs });
@@ -102,6 +130,7 @@ export class WarmPool {
       }
       return;
     }
+    this.#starting -= 1;
     this.#failures = 0;
     if (this.#closed) {
       this.#discard(launched);
@@ -124,7 +153,7 @@ export class WarmPool {
     const removing: Promise<void> = this.#options
       .remove(launched)
       .catch((error: unknown) => {
-        this.#options.logger.error("sandbox warm container could not be removed (sweep will retry)", {
+        this.#options.logger.error("sandbox warm container could not be removed (the next start-up sweep will)", {
           container: launched.id.slice(0, 12),
           error,
         });

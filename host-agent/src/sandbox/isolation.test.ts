@@ -1,0 +1,174 @@
+// The sandbox's walls against the real engine, on a warm container and on a cold one: time,
+// memory, processes, network, file system, user and output are all bounded, and a run that hits a
+// bound is reported as such.
+import { describe, expect, it } from "vitest";
+import type { ExecuteRequest, ExecuteResult } from "../../../shared/src/protocol/sandbox.ts";
+import { dockerGate, SANDBOX_MODES, TEST_OUTPUT_LIMIT, TEST_POLICY, useSandbox } from "./test-support.ts";
+
+const docker = await dockerGate("host-agent/src/sandbox/isolation.test.ts");
+const MIB = 1024 * 1024;
+
+describe.skipIf(!docker.available).each(SANDBOX_MODES)("sandbox isolation ($mode)", ({ warm }) => {
+  const { sandbox } = useSandbox(warm);
+  const run = (request: ExecuteRequest): Promise<ExecuteResult> => sandbox().execute(request);
+
+  it("kills an infinite loop at the timeout", async () => {
+    const result = await run({ language: "python", code: "while True:\n    pass", limits: { timeout_seconds: 1 } });
+    expect(result).toMatchObject({ timed_out: true, signal: "SIGKILL", exit_code: 137, oom_killed: false });
+    expect(result.duration_ms).toBeGreaterThanOrEqual(1000);
+    expect(result.duration_ms).toBeLessThan(2500);
+  });
+
+  it("kills a program that stops its own process group on time", async () => {
+    const result = await run({
+      language: "shell",
+      code: "echo started; kill -STOP 0; echo never",
+      limits: { timeout_seconds: 1 },
+    });
+    expect(result).toMatchObject({ timed_out: true, signal: "SIGKILL", stdout: "started\n" });
+    expect(result.duration_ms).toBeLessThan(2500);
+  });
+
+  it("ends the run when the program exits, leaving no background process behind", async () => {
+    const result = await run({ language: "shell", code: "sleep 30 & sleep 30 & echo parent done" });
+    expect(result).toMatchObject({ exit_code: 0, timed_out: false, stdout: "parent done\n" });
+    expect(result.duration_ms).toBeLessThan(2000);
+  });
+
+  it("OOM-kills a memory bomb", async () => {
+    const result = await run({
+      language: "python",
+      code: "chunks = []\nwhile True:\n    chunks.append(b'x' * 10_000_000)",
+    });
+    expect(result).toMatchObject({ oom_killed: true, signal: "SIGKILL", timed_out: false });
+  });
+
+  it("contains a fork bomb with the process limit, and the next run works", async () => {
+    const forks = await run({
+      language: "python",
+      code: [
+        "import os, time",
+        "n = 0",
+        "while True:",
+        "    try:",
+        "        pid = os.fork()",
+        "    except OSError:",
+        "        break",
+        "    if pid == 0:",
+        "        time.sleep(60)",
+        "        os._exit(0)",
+        "    n += 1",
+        "print(n)",
+      ].join("\n"),
+    });
+    expect(forks.exit_code).toBe(0);
+    expect(Number(forks.stdout)).toBeGreaterThan(0);
+    expect(Number(forks.stdout)).toBeLessThan(TEST_POLICY.defaults.max_processes);
+
+    const bomb = await run({ language: "shell", code: "b() { b | b & }; b; sleep 1", limits: { timeout_seconds: 2 } });
+    expect(bomb.duration_ms).toBeLessThan(3500);
+    const after = await run({ language: "shell", code: "echo still fine" });
+    expect(after).toMatchObject({ exit_code: 0, stdout: "still fine\n" });
+  });
+
+  it("has no network: only the loopback interface, nothing reachable", async () => {
+    const result = await run({
+      language: "python",
+      code: [
+        "import os, socket",
+        "print(sorted(os.listdir('/sys/class/net')))",
+        // 192.0.2.1 is TEST-NET-1 (documentation only); without a route the connect fails at once.
+        "for host, port in (('127.0.0.1', 9), ('192.0.2.1', 80)):",
+        "    s = socket.socket()",
+        "    s.settimeout(2)",
+        "    try:",
+        "        s.connect((host, port))",
+        "        print(host, 'connected')",
+        "    except OSError as e:",
+        "        print(host, type(e).__name__)",
+      ].join("\n"),
+    });
+    expect(result.stdout).toBe("['lo']\n127.0.0.1 ConnectionRefusedError\n192.0.2.1 OSError\n");
+  });
+
+  it("keeps the root file system read-only", async () => {
+    const result = await run({
+      language: "python",
+      code: [
+        "import errno",
+        "for path in ('/etc/x', '/usr/bin/x', '/x'):",
+        "    try:",
+        "        open(path, 'w')",
+        "        print(path, 'written')",
+        "    except OSError as e:",
+        "        print(path, errno.errorcode[e.errno])",
+      ].join("\n"),
+    });
+    expect(result.stdout).toBe("/etc/x EROFS\n/usr/bin/x EROFS\n/x EROFS\n");
+  });
+
+  it("runs as uid 10001 with no capabilities", async () => {
+    const result = await run({ language: "shell", code: "id -u; id -g; grep -E '^Cap(Eff|Prm):' /proc/self/status" });
+    expect(result.stdout).toBe("10001\n10001\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n");
+  });
+
+  it("stops a disk fill at the disk limit, in /workspace and in /tmp", async () => {
+    const result = await run({
+      language: "python",
+      code: [
+        "import errno",
+        "for path in ('/workspace/fill', '/tmp/fill'):",
+        "    written = 0",
+        "    try:",
+        "        with open(path, 'wb') as f:",
+        "            while True:",
+        "                f.write(b'\\0' * 65536)",
+        "                f.flush()",
+        "                written += 65536",
+        "    except OSError as e:",
+        "        print(path, written, errno.errorcode[e.errno])",
+      ].join("\n"),
+      limits: { disk_bytes: 4 * MIB },
+    });
+    expect(result).toMatchObject({ exit_code: 0, timed_out: false });
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      const [, written, code] = line.split(" ");
+      expect(Number(written)).toBeLessThanOrEqual(4 * MIB);
+      expect(Number(written)).toBeGreaterThan(2 * MIB);
+      expect(["ENOSPC", "EFBIG"]).toContain(code);
+    }
+  });
+
+  it("truncates an output flood and keeps the result small", async () => {
+    const result = await run({
+      language: "python",
+      code: "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)",
+    });
+    expect(result.truncated).toBe(true);
+    expect(result.stdout.length).toBeLessThanOrEqual(TEST_OUTPUT_LIMIT);
+    expect(result.stdout).toBe("y".repeat(TEST_OUTPUT_LIMIT));
+    expect(JSON.stringify(result).length).toBeLessThan(TEST_OUTPUT_LIMIT + 1024);
+    expect(result.timed_out).toBe(false);
+  });
+
+  it("keeps the exit code of a program whose output is merely over the limit", async () => {
+    const result = await run({
+      language: "shell",
+      code: "head -c 100000 /dev/zero | tr '\\0' a; echo done >&2; exit 4",
+    });
+    expect(result).toMatchObject({ exit_code: 4, truncated: true, stderr: "done\n" });
+    expect(result.stdout).toBe("a".repeat(TEST_OUTPUT_LIMIT));
+  });
+
+  it("lets no file survive from one run to the next", async () => {
+    const first = await run({
+      language: "shell",
+      code: "echo secret > /workspace/left; echo secret > /tmp/left; ls /workspace /tmp",
+    });
+    expect(first.stdout).toBe("/tmp:\nleft\n\n/workspace:\nleft\nmain.sh\n");
+    const second = await run({ language: "shell", code: "ls -A /workspace /tmp" });
+    expect(second.stdout).toBe("/tmp:\n\n/workspace:\nmain.sh\n");
+  });
+});

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  dockerGate,
+  ensureSandboxImage,
+  labelledContainers,
+  TEST_IMAGE,
+} from "../../host-agent/src/sandbox/test-support.ts";
+import { startEdge, type EdgeHandle } from "../support/edge.ts";
+import { getJson, postJson, until } from "../support/http.ts";
+import { removeDir, startHostAgent, startPythonAgent, waitForAgents, type Proc } from "../support/processes.ts";
+
+const docker = await dockerGate("test/e2e/sandbox.test.ts");
+
+/** The sandbox through the whole product: edge → host-agent CLI → a real Docker engine. */
+describe.skipIf(!docker.available)("end to end with the Docker sandbox", () => {
+  let edge: EdgeHandle;
+  let python: Awaited<ReturnType<typeof startPythonAgent>>;
+  let agent: Proc;
+  const agentId = `e2e-sandbox-${process.pid}`;
+  const agentEnv = () => ({ ATOMIC_AGENT_ID: agentId, ATOMIC_IPC_SOCKET: python.socket, ATOMIC_SANDBOX_WARM: "1" });
+
+  beforeAll(async () => {
+    await ensureSandboxImage(TEST_IMAGE);
+    edge = await startEdge({ ATOMIC_AGENT_WAIT_MS: "15000", ATOMIC_AGENT_GRACE_MS: "1000" });
+    python = await startPythonAgent();
+    agent = startHostAgent(edge, agentEnv());
+    await waitForAgents(edge, 1);
+    await until(
+      () => getJson(`${edge.url}/health`),
+      (r) => r.body.docker === "available",
+      20_000,
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    agent?.kill();
+    await agent?.exited;
+    python?.proc.kill();
+    await python?.proc.exited;
+    await edge?.dispose();
+    removeDir(python.dir);
+  });
+
+  it("runs print(1+1) through POST /api/execute", async () => {
+    const res = await postJson(`${edge.url}/api/execute`, { language: "python", code: "print(1+1)" });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ success: true, stdout: "2\n", stderr: "", exit_code: 0, timed_out: false });
+  });
+
+  it("answers 400 for a limit above the host's maximum", async () => {
+    const res = await postJson(`${edge.url}/api/execute`, {
+      language: "python",
+      code: "print(1)",
+      limits: { memory_bytes: 64 * 1024 ** 4 },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.message).toContain("memory_bytes");
+  });
+
+  it("validates a generated program in the sandbox (metadata.validate)", async () => {
+    const res = await postJson(`${edge.url}/api/generate`, {
+      prompt: "Hello World in Python",
+      metadata: { validate: true },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.validation).toMatchObject({ passed: true, result: { exit_code: 0 } });
+    expect(res.body.validation.result.stdout).toContain("Hello, World!");
+  });
+
+  it("leaves no sandbox container behind when the host-agent is killed mid-run and restarted", async () => {
+    const pending = postJson(`${edge.url}/api/execute`, {
+      language: "shell",
+      code: "sleep 6",
+      limits: { timeout_seconds: 30 },
+    });
+    // The warm container is taken by the run and a fresh one is started: wait for both.
+    const before = await until(
+      () => labelledContainers(agentId),
+      (ids) => ids.length >= 2,
+      10_000,
+    );
+    agent.kill("SIGKILL");
+    await agent.exited;
+    agent = startHostAgent(edge, agentEnv());
+    await waitForAgents(edge, 1);
+    // The restarted agent sweeps every container the killed one left (the edge may meanwhile
+    // have placed the run again on it, in a container of its own).
+    await until(
+      () => labelledContainers(agentId),
+      (ids) => ids.every((id) => !before.includes(id)),
+      20_000,
+    );
+    const answer = await pending;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body).toMatchObject({ exit_code: 0, timed_out: false });
+  }, 90_000);
+});

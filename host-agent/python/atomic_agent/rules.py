@@ -77,7 +77,10 @@ def requirements_by_rules(prompt: str, metadata: dict[str, Any]) -> Requirements
         return value.strip().lower() if isinstance(value, str) and value.strip() else None
 
     meta_language = from_meta("language")
-    language = normalize_language(meta_language) if meta_language else next((name for rx, name in LANGUAGES if rx.search(prompt)), "python")
+    if meta_language:
+        language = normalize_language(meta_language)
+    else:
+        language = next((name for rx, name in LANGUAGES if rx.search(prompt)), "python")
     framework = from_meta("framework") or next((name for rx, name in FRAMEWORKS if rx.search(prompt)), None)
     return Requirements(
         language=language,

@@ -77,13 +77,14 @@ class HttpCall:
     def abort(self) -> None:
         self._aborted.set()
         with self._lock:
-            conn = self._conn
-        if conn is not None and conn.sock is not None:
+            sock = self._conn.sock if self._conn is not None else None
+        # Only shut the socket down: the worker thread wakes from its read and closes the
+        # connection itself, so no object is closed from two threads at once.
+        if sock is not None:
             try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
-                pass  # already closed by the other side: nothing left to wake
-            conn.close()
+                pass  # already closed: nothing left to wake
 
     async def lines(self) -> AsyncIterator[bytes]:
         """Each line of the body (with its line ending), until the body ends."""

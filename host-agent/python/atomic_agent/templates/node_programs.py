@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from .common import INTRO, Program, SourceFile, entry_path, language_label
-from .node_rest import EXPRESS_JS, EXPRESS_TS, HTTP_JS, HTTP_TS, ROUTES_DOC
+from .node_rest_express import EXPRESS_JS, EXPRESS_TS
+from .node_rest_http import HTTP_JS, HTTP_TS, ROUTES_DOC
 from .resources import example_body, required_fields
 
 _CLI_JS = """// Count the lines, words and characters of files or of standard input (a small `wc`).

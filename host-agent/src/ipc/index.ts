@@ -1,0 +1,12 @@
+/** The host-agent's IPC client for LLM agents (docs/ipc-protocol.md). */
+export { IpcPool } from "./ipc-pool.ts";
+export type {
+  HealthListener,
+  IpcCallOptions,
+  IpcHealth,
+  IpcPoolOptions,
+  IpcPoolStats,
+  IpcStreamOptions,
+} from "./ipc-pool.ts";
+export { IpcError } from "./ipc-error.ts";
+export * from "./protocol.ts";

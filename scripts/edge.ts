@@ -9,7 +9,9 @@ import { runEdge } from "./run-edge.ts";
 let token = process.env["ATOMIC_AGENT_TOKEN"];
 if (!token) {
   token = randomBytes(24).toString("base64url");
-  console.log(`[edge] ATOMIC_AGENT_TOKEN is not set; host-agents can link with this one for this run:\n  ATOMIC_AGENT_TOKEN=${token}\n`);
+  console.log(
+    `[edge] ATOMIC_AGENT_TOKEN is not set; host-agents can link with this one for this run:\n  ATOMIC_AGENT_TOKEN=${token}\n`,
+  );
 }
 const edge = runEdge({ token });
 process.once("SIGINT", () => edge.stop("SIGINT"));

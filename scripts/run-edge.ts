@@ -29,12 +29,23 @@ export function runEdge(options: { token: string; quiet?: boolean }): EdgeProces
   mkdirSync(configHome, { recursive: true });
   const vars: string[] = [];
   for (const [name, value] of Object.entries(process.env)) {
-    if (PASSED_THROUGH.test(name) && value !== undefined && name !== "ATOMIC_AGENT_TOKEN") vars.push("--var", `${name}:${value}`);
+    if (PASSED_THROUGH.test(name) && value !== undefined && name !== "ATOMIC_AGENT_TOKEN")
+      vars.push("--var", `${name}:${value}`);
   }
   vars.push("--var", `ATOMIC_AGENT_TOKEN:${options.token}`);
   const child = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["dev", "--ip", host, "--port", port, "--persist-to", join(ROOT, ".wrangler", "state"), "--show-interactive-dev-session=false", ...vars],
+    [
+      "dev",
+      "--ip",
+      host,
+      "--port",
+      port,
+      "--persist-to",
+      join(ROOT, ".wrangler", "state"),
+      "--show-interactive-dev-session=false",
+      ...vars,
+    ],
     {
       cwd: ROOT,
       stdio: ["ignore", options.quiet ? "ignore" : "inherit", "inherit"],

@@ -48,7 +48,9 @@ let stopping = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const exits = children.map((child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r))));
+  const exits = children.map(
+    (child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r))),
+  );
   for (const child of [...children].reverse()) child.kill("SIGTERM");
   await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 15_000))]);
   edge.stop("SIGTERM");
@@ -64,7 +66,9 @@ edge.exited.then((code) => {
   }
 });
 
-start("llm-agent", "python3", ["-m", "atomic_agent"], join(ROOT, "host-agent", "python"), { ATOMIC_IPC_SOCKET: socket });
+start("llm-agent", "python3", ["-m", "atomic_agent"], join(ROOT, "host-agent", "python"), {
+  ATOMIC_IPC_SOCKET: socket,
+});
 
 if (!(await edgeReady(60_000))) {
   console.error("[start] the edge did not answer /health within 60 s");

@@ -70,6 +70,7 @@ export const HostAgentEnv = z.object({
   ATOMIC_IPC_SOCKET: z.preprocess(optional, z.string().default("/tmp/atomic_llm_agent.sock")),
   ATOMIC_IPC_POOL_SIZE: envInt("ATOMIC_IPC_POOL_SIZE", 4, 1, 256),
   ATOMIC_IPC_TIMEOUT_MS: envInt("ATOMIC_IPC_TIMEOUT_MS", 300_000, 100, 86_400_000),
+  ATOMIC_IPC_HEALTH_MS: envInt("ATOMIC_IPC_HEALTH_MS", 2_000, 100, 600_000),
   ATOMIC_EXPORT_DIR: z.preprocess(optional, z.string().default("./exports")).transform((dir) => resolve(dir)),
   ATOMIC_LOG_LEVEL: z.preprocess(
     optional,

@@ -12,6 +12,8 @@ export const VERSION = "0.1.0";
 export interface LlmSide extends LlmClient {
   start(): void;
   health(): AgentHealth["llm"];
+  /** Calls `listener` whenever the LLM agent's health changes. */
+  onHealthChange(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,10 @@ export class HostAgent {
       onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
     });
     runner.attach(this.#link);
+    // The edge must not place LLM jobs here while the agent is down: tell it at once, not at the
+    // next heartbeat.
+    const link = this.#link;
+    this.#llm.onHealthChange(() => link.reportHealth());
     this.#link.start();
     this.#log.info("host-agent started", {
       edge: config.ATOMIC_EDGE_URL,

@@ -10,11 +10,18 @@ export function createLlmSide(config: HostAgentConfig, logger: Logger): LlmSide 
     socketPath: config.ATOMIC_IPC_SOCKET,
     size: config.ATOMIC_IPC_POOL_SIZE,
     requestTimeoutMs: config.ATOMIC_IPC_TIMEOUT_MS,
+    // A restarted agent should be back in service within a couple of seconds; a health check over
+    // a Unix socket costs next to nothing.
+    healthIntervalMs: config.ATOMIC_IPC_HEALTH_MS,
     logger,
   });
   return {
     start: () => pool.start(),
     health: () => pool.health,
+    onHealthChange: (listener) => pool.onHealthChange(() => listener()),
+    refreshHealth: async () => {
+      await pool.checkHealth();
+    },
     parse: (payload, options) => pool.request("parse", payload, options),
     generate: (payload, options) => pool.stream("generate", payload, options),
     close: () => pool.close(),

@@ -10,11 +10,13 @@ import type { JobKind } from "../../../shared/src/index.ts";
 import { exportToFilesystem } from "../export/filesystem-export.ts";
 import { fetchFiles } from "../export/fetch-files.ts";
 import { exportToGit } from "../export/git-export.ts";
-import { JobFailure } from "./job-failure.ts";
+import { JobFailure, toJobError } from "./job-failure.ts";
 import type { JobHandler } from "./job-runner.ts";
 
 /** What the LLM handlers need of the IPC pool. */
 export interface LlmClient {
+  /** Looks at the agent's health now (its listeners hear of a change before this resolves). */
+  refreshHealth(): Promise<void>;
   parse(payload: ParsePayload, options: { signal?: AbortSignal }): Promise<unknown>;
   generate(
     payload: GeneratePayload,
@@ -50,6 +52,21 @@ function parsePayload<T>(
   return parsed.data;
 }
 
+/**
+ * Runs an LLM call; when it fails because the agent is gone, the agent's health is looked at
+ * first, so the edge hears "unavailable" before it hears of the failure and does not place the
+ * retry here until the agent is back.
+ */
+async function withFreshHealth<T>(llm: LlmClient, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const coded = toJobError(error);
+    if (coded.code === "llm_unavailable") await llm.refreshHealth().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** The handler of each job kind this host runs; kinds it cannot run are left out. */
 export function createHandlers(deps: {
   llm: LlmClient;
@@ -61,19 +78,21 @@ export function createHandlers(deps: {
   const handlers: Partial<Record<JobKind, JobHandler>> = {
     "llm.parse": async (ctx) => {
       const payload = parsePayload(ParsePayload, ctx.job.payload, "llm.parse");
-      const result = await deps.llm.parse(payload, { signal: ctx.signal });
+      const result = await withFreshHealth(deps.llm, () => deps.llm.parse(payload, { signal: ctx.signal }));
       return parsePayload(ParseResult, result, "the LLM agent's parse answer");
     },
     "llm.generate": async (ctx) => {
       const payload = parsePayload(GeneratePayload, ctx.job.payload, "llm.generate");
       let chars = 0;
-      const result = await deps.llm.generate(payload, {
-        signal: ctx.signal,
-        onChunk: (delta) => {
-          chars += delta.length;
-          ctx.token(delta);
-        },
-      });
+      const result = await withFreshHealth(deps.llm, () =>
+        deps.llm.generate(payload, {
+          signal: ctx.signal,
+          onChunk: (delta) => {
+            chars += delta.length;
+            ctx.token(delta);
+          },
+        }),
+      );
       const answer = parsePayload(GenerateResult, result, "the LLM agent's generate answer");
       if (answer.chars !== chars) {
         throw new JobFailure(

@@ -123,6 +123,16 @@ export class LinkClient {
     this.#outbox.delete(key(jobId, attempt));
   }
 
+  /** Sends a heartbeat now, so the edge learns of a health change before anything that follows. */
+  reportHealth(): void {
+    this.#send({
+      v: LINK_VERSION,
+      type: "heartbeat",
+      health: this.#options.health(),
+      load: { running: this.#options.running().length },
+    });
+  }
+
   /** Tells the edge to send no more jobs here. */
   drain(): void {
     this.#draining = true;
@@ -291,12 +301,7 @@ export class LinkClient {
         ws.terminate();
         return;
       }
-      this.#send({
-        v: LINK_VERSION,
-        type: "heartbeat",
-        health: this.#options.health(),
-        load: { running: this.#options.running().length },
-      });
+      this.reportHealth();
     }, this.#heartbeatMs);
     this.#heartbeatTimer.unref();
   }

@@ -62,6 +62,20 @@ describe("/ws/stream (the seed's protocol)", () => {
     for (const chunk of chunks) expect(chunk).not.toHaveProperty("content");
   });
 
+  it("answers a ping with a pong, before and after the pipeline starts", async () => {
+    const client = new RecordingSocket(`${edge.wsUrl}/ws/stream`);
+    await client.opened();
+    client.send('{"type":"ping"}');
+    await client.waitFor((m) => m["type"] === "pong");
+    client.send({ prompt: "ping me" });
+    const job = await agent.nextJob();
+    const before = client.messages.length;
+    client.send('{"type":"ping"}');
+    await client.waitFor((m) => m["type"] === "pong", 5000, before);
+    agent.generate(job, TOKENS);
+    await client.waitFor((m) => m["type"] === "result");
+  });
+
   it("cancels through the socket", async () => {
     const client = new RecordingSocket(`${edge.wsUrl}/ws/stream`);
     await client.opened();

@@ -63,6 +63,8 @@ export class PipelineDO extends DurableObject<Env> {
     this.#fanOut = new FanOut(ctx);
     this.#config = readConfig(env);
     this.#logger = createEdgeLogger(this.#config.ATOMIC_LOG_LEVEL, { component: "pipeline" });
+    // Keep-alive pings are answered without waking the object from hibernation.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     ctx.blockConcurrencyWhile(async () => {
       this.#sql.exec("CREATE TABLE IF NOT EXISTS pipeline (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)");
       this.#log = new EventLog(this.#sql);

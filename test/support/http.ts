@@ -1,14 +1,11 @@
 /** Small helpers for talking JSON to the edge. */
-export async function postJson(
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+export interface JsonAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+async function answerOf(res: Response): Promise<JsonAnswer> {
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -19,19 +16,18 @@ export async function postJson(
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
-export async function getJson(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(url, { headers });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON: the test sees the raw text.
-  }
-  return { status: res.status, body: parsed, headers: res.headers };
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  return answerOf(
+    await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  );
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  return answerOf(await fetch(url, { headers }));
 }
 
 /** Polls `read` until `done` holds, or fails after `timeoutMs`. */

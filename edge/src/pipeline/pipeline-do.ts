@@ -17,8 +17,9 @@ import {
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import type { JobSpec } from "../scheduler/jobs.ts";
-import { ContentTracker, EventLog, type DistributiveOmit, type StoredEvent } from "./event-log.ts";
-import { FanOut, closeQuietly, readAttachment, sseFrame, wireEvent, type SocketAttachment } from "./fan-out.ts";
+import { ContentTracker, EventLog, type DistributiveOmit } from "./event-log.ts";
+import { ClientStreams } from "./client-streams.ts";
+import { FanOut, closeQuietly, readAttachment } from "./fan-out.ts";
 import { artifactKeys } from "./links.ts";
 import { PipelineRecord, type StageRecord } from "./record.ts";
 import type { JobOutcome, StageContext, StageHandler, StageStep } from "./stage.ts";
@@ -49,6 +50,7 @@ export class PipelineDO extends DurableObject<Env> {
   #sql: SqlStorage;
   #log!: EventLog;
   #fanOut: FanOut;
+  #streams!: ClientStreams;
   #record: PipelineRecord | null = null;
   #content = "";
   #waiters = new Set<() => void>();
@@ -68,6 +70,7 @@ export class PipelineDO extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.#sql.exec("CREATE TABLE IF NOT EXISTS pipeline (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)");
       this.#log = new EventLog(this.#sql);
+      this.#streams = new ClientStreams(ctx, this.#fanOut, this.#log, this.#config.ATOMIC_MAX_SUBSCRIBERS);
       const row = this.#sql.exec("SELECT body FROM pipeline WHERE id = 1").toArray()[0];
       if (row) {
         const parsed = PipelineRecord.safeParse(JSON.parse(z.string().parse(row["body"])));
@@ -233,75 +236,9 @@ export class PipelineDO extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname === "/ws") return this.#acceptSocket(request, url);
-    if (url.pathname === "/sse") return this.#openSse(url);
+    if (url.pathname === "/ws") return this.#streams.acceptSocket(request, url, this.#record);
+    if (url.pathname === "/sse") return this.#streams.openSse(url, this.#record);
     return new Response("not found", { status: 404 });
-  }
-
-  #acceptSocket(request: Request, url: URL): Response {
-    const role = url.searchParams.get("role") === "start" ? "start" : "subscribe";
-    if (role === "subscribe" && !this.#record) {
-      return jsonError(404, "not_found", "no such pipeline", request.headers.get("X-Request-Id") ?? "");
-    }
-    if (this.#fanOut.subscriberCount >= this.#config.ATOMIC_MAX_SUBSCRIBERS) {
-      return jsonError(
-        429,
-        "rate_limited",
-        `pipeline has ${this.#config.ATOMIC_MAX_SUBSCRIBERS} subscribers, the limit (ATOMIC_MAX_SUBSCRIBERS)`,
-        request.headers.get("X-Request-Id") ?? "",
-      );
-    }
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    const attachment: SocketAttachment = {
-      role,
-      delta_only: url.searchParams.get("mode") === "delta" || this.#record?.request.metadata?.stream_mode === "delta",
-    };
-    this.ctx.acceptWebSocket(server, [role]);
-    server.serializeAttachment(attachment);
-    if (this.#record) {
-      const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
-      this.#replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
-        server.send(wireEvent(event, content, attachment.delta_only)),
-      );
-      // A close issued before the 101 reaches the client can be lost; close right after it.
-      if (FINAL_STATES.has(this.#record.state)) setTimeout(() => closeQuietly(server, 1000, "pipeline finished"), 0);
-    } else {
-      server.serializeAttachment({
-        ...attachment,
-        request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID(),
-      });
-    }
-    return new Response(null, { status: 101, webSocket: client });
-  }
-
-  #openSse(url: URL): Response {
-    if (!this.#record) return jsonError(404, "not_found", "no such pipeline", "");
-    const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
-    const deltaOnly =
-      url.searchParams.get("mode") === "delta" || this.#record.request.metadata?.stream_mode === "delta";
-    const final = FINAL_STATES.has(this.#record.state);
-    const stream = this.#fanOut.openSse(deltaOnly, (write) => {
-      this.#replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
-        write(sseFrame(event, content, deltaOnly)),
-      );
-    });
-    if (final) this.#fanOut.closeAll("pipeline finished");
-    return new Response(stream, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-      },
-    });
-  }
-
-  #replay(after: number, send: (event: StoredEvent, content: string | undefined) => void): void {
-    const tracker = new ContentTracker();
-    for (const event of this.#log.since(0)) {
-      const content = tracker.feed(event);
-      if ((event.seq ?? 0) > after) send(event, content);
-    }
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -689,10 +626,6 @@ function sendError(ws: WebSocket, code: ErrorBody["code"], message: string): voi
   } catch {
     closeQuietly(ws, 1011, "send failed");
   }
-}
-
-function jsonError(status: number, code: ErrorBody["code"], message: string, requestId: string): Response {
-  return Response.json({ success: false, error: { code, message }, request_id: requestId }, { status });
 }
 
 export function describeIssues(error: z.ZodError): string {

@@ -1,0 +1,95 @@
+import { FINAL_STATES } from "../../../shared/src/index.ts";
+import { ContentTracker, type EventLog, type StoredEvent } from "./event-log.ts";
+import { closeQuietly, sseFrame, wireEvent, type FanOut, type SocketAttachment } from "./fan-out.ts";
+import type { PipelineRecord } from "./record.ts";
+
+function jsonError(status: number, code: string, message: string, requestId: string): Response {
+  return Response.json({ success: false, error: { code, message }, request_id: requestId }, { status });
+}
+
+/**
+ * How clients attach to a pipeline: WebSockets (hibernating, via the Durable Object's state) and
+ * SSE streams. Each new one first gets what it missed from the event log, then live events from
+ * the fan-out; both happen in one synchronous step, so no event falls between them.
+ */
+export class ClientStreams {
+  readonly #ctx: DurableObjectState;
+  readonly #fanOut: FanOut;
+  readonly #log: EventLog;
+  readonly #maxSubscribers: number;
+
+  constructor(ctx: DurableObjectState, fanOut: FanOut, log: EventLog, maxSubscribers: number) {
+    this.#ctx = ctx;
+    this.#fanOut = fanOut;
+    this.#log = log;
+    this.#maxSubscribers = maxSubscribers;
+  }
+
+  /** Accepts a client WebSocket: `role=start` (its first message starts the pipeline) or `subscribe` (replay after `after`, then live). */
+  acceptSocket(request: Request, url: URL, record: PipelineRecord | null): Response {
+    const role = url.searchParams.get("role") === "start" ? "start" : "subscribe";
+    if (role === "subscribe" && !record) {
+      return jsonError(404, "not_found", "no such pipeline", request.headers.get("X-Request-Id") ?? "");
+    }
+    if (this.#fanOut.subscriberCount >= this.#maxSubscribers) {
+      return jsonError(
+        429,
+        "rate_limited",
+        `pipeline has ${this.#maxSubscribers} subscribers, the limit (ATOMIC_MAX_SUBSCRIBERS)`,
+        request.headers.get("X-Request-Id") ?? "",
+      );
+    }
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const attachment: SocketAttachment = {
+      role,
+      delta_only: url.searchParams.get("mode") === "delta" || record?.request.metadata?.stream_mode === "delta",
+    };
+    this.#ctx.acceptWebSocket(server, [role]);
+    server.serializeAttachment(attachment);
+    if (record) {
+      const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
+      this.replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
+        server.send(wireEvent(event, content, attachment.delta_only)),
+      );
+      // A close issued before the 101 reaches the client can be lost; close right after it.
+      if (FINAL_STATES.has(record.state)) setTimeout(() => closeQuietly(server, 1000, "pipeline finished"), 0);
+    } else {
+      server.serializeAttachment({
+        ...attachment,
+        request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID(),
+      });
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Opens an SSE stream of the events after `after`, then live ones. */
+  openSse(url: URL, record: PipelineRecord | null): Response {
+    if (!record) return jsonError(404, "not_found", "no such pipeline", "");
+    const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
+    const deltaOnly = url.searchParams.get("mode") === "delta" || record.request.metadata?.stream_mode === "delta";
+    const final = FINAL_STATES.has(record.state);
+    const stream = this.#fanOut.openSse(deltaOnly, (write) => {
+      this.replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
+        write(sseFrame(event, content, deltaOnly)),
+      );
+    });
+    if (final) this.#fanOut.closeAll("pipeline finished");
+    return new Response(stream, {
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",
+      },
+    });
+  }
+
+  /** Sends every stored event after `after`, each chunk with the running content it had. */
+  replay(after: number, send: (event: StoredEvent, content: string | undefined) => void): void {
+    const tracker = new ContentTracker();
+    for (const event of this.#log.since(0)) {
+      const content = tracker.feed(event);
+      if ((event.seq ?? 0) > after) send(event, content);
+    }
+  }
+}

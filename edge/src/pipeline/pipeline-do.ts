@@ -68,7 +68,8 @@ export class PipelineDO extends DurableObject<Env> {
     // Keep-alive pings are answered without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     ctx.blockConcurrencyWhile(async () => {
-      this.#sql.exec("CREATE TABLE IF NOT EXISTS pipeline (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)");
+      this.#sql.exec(`CREATE TABLE IF NOT EXISTS pipeline (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1), job_id TEXT NOT NULL, attempt INTEGER NOT NULL, last_seq INTEGER NOT NULL, content_chars INTEGER NOT NULL);`);
       this.#log = new EventLog(this.#sql);
       this.#streams = new ClientStreams(ctx, this.#fanOut, this.#log, this.#config.ATOMIC_MAX_SUBSCRIBERS);
       const row = this.#sql.exec("SELECT body FROM pipeline WHERE id = 1").toArray()[0];
@@ -76,6 +77,7 @@ export class PipelineDO extends DurableObject<Env> {
         const parsed = PipelineRecord.safeParse(JSON.parse(z.string().parse(row["body"])));
         if (parsed.success) {
           this.#record = parsed.data;
+          this.#applyProgress(parsed.data);
           this.#logger = this.#logger.child({ pipeline_id: parsed.data.id, request_id: parsed.data.request_id });
           const tracker = new ContentTracker();
           for (const event of this.#log.since(0)) tracker.feed(event);
@@ -189,7 +191,14 @@ export class PipelineDO extends DurableObject<Env> {
     if (seq !== job.last_seq + 1) return { status: "gap", last_seq: job.last_seq };
     job.last_seq = seq;
     this.#stageHandler()?.onEvent?.(this.#stageContext(), event);
-    this.#save();
+    // Per event only the small progress row is written; the whole record waits for the next transition.
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO progress (id, job_id, attempt, last_seq, content_chars) VALUES (1, ?, ?, ?, ?)",
+      job.job_id,
+      job.attempt,
+      seq,
+      this.#record!.content_chars,
+    );
     return { status: "stored", last_seq: seq };
   }
 
@@ -584,6 +593,21 @@ export class PipelineDO extends DurableObject<Env> {
         this.#emit({ type: "validation", pipeline_id: record.id, outcome });
       },
     };
+  }
+
+  /** Brings a loaded record up to date with the progress row its last job events wrote. */
+  #applyProgress(record: PipelineRecord): void {
+    const row = this.#sql
+      .exec("SELECT job_id, attempt, last_seq, content_chars FROM progress WHERE id = 1")
+      .toArray()[0];
+    const progress = z
+      .object({ job_id: z.string(), attempt: z.number(), last_seq: z.number(), content_chars: z.number() })
+      .safeParse(row);
+    if (!progress.success || !record.job) return;
+    if (record.job.job_id === progress.data.job_id && record.job.attempt === progress.data.attempt) {
+      record.job.last_seq = Math.max(record.job.last_seq, progress.data.last_seq);
+      record.content_chars = Math.max(record.content_chars, progress.data.content_chars);
+    }
   }
 
   #transition(state: PipelineState): void {

@@ -47,19 +47,15 @@ export const packagingStage: StageHandler = {
         retryable: false,
       };
     }
-    const entries: ArtifactFile[] = [];
-    for (const file of encoded) {
-      const sha256 = await sha256Hex(file.bytes);
-      entries.push({ path: file.path, size: file.bytes.length, sha256, language: file.language });
-      await ctx.env.ARTIFACTS.put(artifactKeys.file(id, file.path), file.bytes, {
-        httpMetadata: { contentType: "text/plain; charset=utf-8" },
-        sha256,
-      });
-    }
+    const entries: ArtifactFile[] = await Promise.all(
+      encoded.map(async (file) => ({
+        path: file.path,
+        size: file.bytes.length,
+        sha256: await sha256Hex(file.bytes),
+        language: file.language,
+      })),
+    );
     const bundle = buildTar(encoded.map((file) => ({ path: file.path, bytes: file.bytes })));
-    await ctx.env.ARTIFACTS.put(artifactKeys.bundle(id), bundle, {
-      httpMetadata: { contentType: "application/x-tar" },
-    });
     const total = entries.reduce((sum, file) => sum + file.size, 0);
     const manifest: ArtifactManifest = {
       pipeline_id: id,
@@ -68,6 +64,17 @@ export const packagingStage: StageHandler = {
       bundle: { format: "tar", size: bundle.length, sha256: await sha256Hex(bundle) },
       created_at: new Date().toISOString(),
     };
+    // The writes are independent: issue them together, not one round trip after another. The
+    // manifest goes last, so a manifest that exists always names files that exist.
+    await Promise.all([
+      ...encoded.map((file, i) =>
+        ctx.env.ARTIFACTS.put(artifactKeys.file(id, file.path), file.bytes, {
+          httpMetadata: { contentType: "text/plain; charset=utf-8" },
+          sha256: entries[i]!.sha256,
+        }),
+      ),
+      ctx.env.ARTIFACTS.put(artifactKeys.bundle(id), bundle, { httpMetadata: { contentType: "application/x-tar" } }),
+    ]);
     await ctx.env.ARTIFACTS.put(artifactKeys.manifest(id), JSON.stringify(manifest), {
       httpMetadata: { contentType: "application/json" },
     });

@@ -68,7 +68,8 @@ describe("IpcPool when the agent goes away", () => {
       entry_file: "main.py",
     });
     await until(() => pool.health.status === "healthy", 2_000);
-    expect(seen).toEqual(["healthy", "unavailable", "healthy"]);
+    // A change of detail alone (ENOENT, then ECONNREFUSED) is a change too: compare the statuses it went through.
+    expect(seen.filter((status, i) => status !== seen[i - 1])).toEqual(["healthy", "unavailable", "healthy"]);
     // Background reconnection made the lost connection whole again without any request.
     await until(() => pool.stats().backoff === 0, 2_000);
   });

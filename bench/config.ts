@@ -46,7 +46,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     fanOutLevels: [100, 1000],
     fanOutDelayMs: 20,
     agentLoadPipelines: 200,
-    agentLoadDelayMs: 200,
+    agentLoadDelayMs: 400,
     sandboxRuns: 20,
     scaleOutAgents: [1, 2, 4],
     scaleOutConcurrency: 64,

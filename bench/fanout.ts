@@ -12,6 +12,7 @@ import WebSocket from "ws";
 import { GenerateAccepted } from "../shared/src/index.ts";
 import { jsonOf, type HttpClient } from "./http-client.ts";
 import type { Summary } from "./stats.ts";
+import type { FanOutBaselineResult } from "./fanout-baseline.ts";
 import { awaitCloseFrames, delivery, openSubscribers } from "./subscribers.ts";
 
 export const FANOUT_LABEL = { bench: "fanout" } as const;
@@ -41,6 +42,12 @@ export interface FanOutResult {
   /** From the first live event to the last one, at the first subscriber to get each. */
   streaming_s: number;
 }
+
+/** How the subscribers reached the edge: its URL (wrangler's dev proxy in front) or the runtime's own port. */
+export type FanOutVia = "wrangler dev proxy" | "runtime directly";
+
+/** One level as reported: the result, the way in, and the client floor measured next to it. */
+export type FanOutLevel = FanOutResult & { via: FanOutVia; client_floor: FanOutBaselineResult | null };
 
 const PipelineState = z.object({ state: z.string(), last_seq: z.number() });
 

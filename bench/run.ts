@@ -14,7 +14,7 @@ import { ROOT } from "../test/support/edge.ts";
 import { hostAgentUnderJobs } from "./agent-load.ts";
 import { benchConfig } from "./config.ts";
 import { edgeErrorCounts, filterEdgeErrors } from "./console-filter.ts";
-import { fanOut, FANOUT_LABEL, type FanOutResult } from "./fanout.ts";
+import { fanOut, FANOUT_LABEL, type FanOutLevel, type FanOutVia } from "./fanout.ts";
 import { fanOutBaseline, type FanOutBaselineResult } from "./fanout-baseline.ts";
 import { sequentialGenerates, sequentialGets, sequentialIpc } from "./latency.ts";
 import { machineInfo } from "./machine.ts";
@@ -287,14 +287,24 @@ async function main(): Promise<void> {
     const labels = Object.entries(FANOUT_LABEL)
       .map(([key, value]) => `${key}=${value}`)
       .join(",");
-    const levels: Array<FanOutResult & { client_floor: FanOutBaselineResult | null }> = [];
+    // Every level through the edge's URL; the largest once more straight to the runtime's port,
+    // which shows what wrangler's dev proxy (every frame passes through it) adds.
+    const largest = Math.max(...config.fanOutLevels);
+    const runs: Array<{ subscribers: number; via: FanOutVia; wsUrl: string }> = config.fanOutLevels.map(
+      (subscribers) => ({ subscribers, via: "wrangler dev proxy", wsUrl: s.edge.wsUrl }),
+    );
+    if (workerd.runtime?.port) {
+      runs.push({ subscribers: largest, via: "runtime directly", wsUrl: `ws://127.0.0.1:${workerd.runtime.port}` });
+    }
+    const levels: FanOutLevel[] = [];
     try {
-      for (const subscribers of config.fanOutLevels) {
+      for (const { subscribers, via, wsUrl } of runs) {
         progress(
-          `fan-out: ${subscribers} subscribers on one pipeline, chunks ${config.fanOutDelayMs} ms apart from a second Python agent`,
+          `fan-out: ${subscribers} subscribers on one pipeline (via the ${via}), chunks ${config.fanOutDelayMs} ms apart from a second Python agent`,
         );
-        const level = await measure(`fan-out ${subscribers}`, false, () =>
-          fanOut(s.http, s.edge.wsUrl, {
+        const name = via === "runtime directly" ? `fan-out ${subscribers} direct` : `fan-out ${subscribers}`;
+        const level = await measure(name, false, () =>
+          fanOut(s.http, wsUrl, {
             subscribers,
             prompt: config.prompt,
             timeoutMs: 120_000,
@@ -310,22 +320,25 @@ async function main(): Promise<void> {
         progress(
           `  ${result.got_every_event}/${subscribers} got every event (${result.live_events} live); delivery p50 ${ms(result.delivery_ms.p50)}, p99 ${ms(result.delivery_ms.p99)}`,
         );
-        // The same client against a bare ws broadcast server, as many frames as far apart.
-        const floorOutcome = await section(`fan-out ${subscribers} client floor`, () =>
-          fanOutBaseline({
-            subscribers,
-            events: Math.max(1, result.live_events - 1),
-            intervalMs: config.fanOutDelayMs,
-            timeoutMs: 60_000,
-          }),
-        );
-        const clientFloor = ok(floorOutcome);
-        if (clientFloor) {
-          progress(
-            `  client floor (bare ws server): delivery p50 ${ms(clientFloor.delivery_ms.p50)}, p99 ${ms(clientFloor.delivery_ms.p99)}`,
+        let clientFloor: FanOutBaselineResult | null = null;
+        if (via === "wrangler dev proxy") {
+          // The same client against a bare ws broadcast server, as many frames as far apart.
+          const floorOutcome = await section(`fan-out ${subscribers} client floor`, () =>
+            fanOutBaseline({
+              subscribers,
+              events: Math.max(1, result.live_events - 1),
+              intervalMs: config.fanOutDelayMs,
+              timeoutMs: 60_000,
+            }),
           );
+          clientFloor = ok(floorOutcome);
+          if (clientFloor) {
+            progress(
+              `  client floor (bare ws server): delivery p50 ${ms(clientFloor.delivery_ms.p50)}, p99 ${ms(clientFloor.delivery_ms.p99)}`,
+            );
+          }
         }
-        levels.push({ ...result, client_floor: clientFloor });
+        levels.push({ ...result, via, client_floor: clientFloor });
       }
     } finally {
       await stopProcess(FANOUT);

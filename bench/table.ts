@@ -69,7 +69,7 @@ export function figuresTable(results: BenchResults): string {
     for (const level of throughput) {
       rows.push([
         `throughput, concurrency ${level.concurrency}`,
-        `${n(level.pipelines_per_min)} pipelines/min (${level.completed} in ${level.window_s} s after a ${n(level.ramp_s)} s ramp; errors ${errors(level.errors)}; latency ${pct(level.latency_ms)}; workerd ${n(level.workerd_cpu_ms_per_pipeline)} ms CPU/pipeline)`,
+        `${n(level.pipelines_per_min)} pipelines/min (${level.completed} in ${level.window_s} s after a ${n(level.ramp_s)} s ramp; whole level ${n(level.pipelines_per_min_whole_level)}/min; errors ${errors(level.errors)}; latency ${pct(level.latency_ms)}; workerd ${n(level.workerd_cpu_ms_per_pipeline)} ms CPU/pipeline)`,
       ]);
     }
   } else rows.push(["throughput", reason(results.throughput)]);
@@ -91,7 +91,7 @@ export function figuresTable(results: BenchResults): string {
   if (fan) {
     for (const level of fan) {
       rows.push([
-        `fan-out, ${level.subscribers} subscribers`,
+        `fan-out, ${level.subscribers} subscribers${level.via === "runtime directly" ? ", without wrangler's proxy" : ""}`,
         `${level.got_every_event}/${level.subscribers} got every event (${level.live_events} live events); delivery ${pct(level.delivery_ms)}; spread per event p50/p99 ${n(level.spread_ms.p50)} / ${n(level.spread_ms.p99)} ms`,
       ]);
       rows.push([

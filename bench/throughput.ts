@@ -19,6 +19,12 @@ export interface ThroughputResult {
   /** Failed answers inside the window, by status (or network error). */
   errors: Record<string, number>;
   pipelines_per_min: number;
+  /**
+   * completed_total over the whole level (ramp and drain included), per minute. At high
+   * concurrency pipelines end in waves, and a window catches a varying number of them; this
+   * rate averages over the waves.
+   */
+  pipelines_per_min_whole_level: number;
   /** Latency of the requests that completed inside the window. */
   latency_ms: Summary;
   /** Seconds from the start of the load to the opening of the window. */
@@ -72,6 +78,7 @@ export async function closedLoop(
     errors: countBy(errors),
     pipelines_per_min: Math.round((latencies.length / options.windowS) * 60),
     latency_ms: summarize(latencies),
+    pipelines_per_min_whole_level: Math.round((completedTotal / ((performance.now() - started) / 1000)) * 60),
     ramp_s: Math.round((windowStart - started) / 100) / 10,
     total_s: Math.round((performance.now() - started) / 100) / 10,
   };

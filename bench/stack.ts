@@ -47,10 +47,10 @@ export class Stack {
     this.http = new HttpClient(edge.url);
   }
 
-  static async start(vars: Record<string, string>): Promise<Stack> {
+  static async start(vars: Record<string, string>, inspectorPort?: number): Promise<Stack> {
     const stateDir = mkdtempSync(join(tmpdir(), "atomic-bench-edge-"));
     try {
-      return new Stack(await startEdge(vars, stateDir), stateDir);
+      return new Stack(await startEdge(vars, stateDir, 0, inspectorPort), stateDir);
     } catch (error) {
       rmSync(stateDir, { recursive: true, force: true });
       throw error;

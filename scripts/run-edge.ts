@@ -14,7 +14,8 @@ export interface EdgeProcess {
 }
 
 /**
- * Runs the Worker with `wrangler dev`, offline (no metrics, no `cf` fetch), with its state in
+ * Runs the Worker with `wrangler dev`, offline (no metrics, no `cf` fetch, no local trace
+ * collector unless X_LOCAL_OBSERVABILITY=true), with its state in
  * `.wrangler/state` so pipelines survive a restart. Every `ATOMIC_*` variable of the environment
  * reaches the Worker as a var, so an operator configures it as any other part.
  */
@@ -53,6 +54,9 @@ export function runEdge(options: { token: string; quiet?: boolean }): EdgeProces
         ...process.env,
         WRANGLER_SEND_METRICS: "false",
         CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        // wrangler's local trace collector streams every invocation to a second worker: about a
+        // third of the runtime's CPU per pipeline (docs/BENCHMARKS.md). Off unless asked for.
+        X_LOCAL_OBSERVABILITY: process.env["X_LOCAL_OBSERVABILITY"] ?? "false",
         XDG_CONFIG_HOME: configHome,
       },
     },

@@ -5,6 +5,8 @@ import { unstable_startWorker } from "wrangler";
 
 process.env["WRANGLER_SEND_METRICS"] = "false";
 process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false";
+// As `npm start` runs it: without wrangler's local trace collector (scripts/run-edge.ts says why).
+process.env["X_LOCAL_OBSERVABILITY"] ??= "false";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -20,7 +22,12 @@ export interface EdgeHandle {
  * Starts the real Worker in workerd (wrangler's dev server) with `vars` over wrangler.toml's,
  * on a free port, with its own fresh local state unless `persistDir` names one to keep.
  */
-export async function startEdge(vars: Record<string, string> = {}, persistDir?: string, port = 0): Promise<EdgeHandle> {
+export async function startEdge(
+  vars: Record<string, string> = {},
+  persistDir?: string,
+  port = 0,
+  inspectorPort?: number,
+): Promise<EdgeHandle> {
   const token = vars["ATOMIC_AGENT_TOKEN"] ?? `test-token-${Math.random().toString(36).slice(2)}`;
   const stateDir = persistDir ?? mkdtempSync(join(tmpdir(), "atomic-edge-"));
   const bindings: Record<string, { type: "plain_text"; value: string }> = {};
@@ -30,7 +37,12 @@ export async function startEdge(vars: Record<string, string> = {}, persistDir?: 
   const worker = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
     bindings,
-    dev: { server: { hostname: "127.0.0.1", port }, inspector: false, persist: stateDir, logLevel: "error" },
+    dev: {
+      server: { hostname: "127.0.0.1", port },
+      inspector: inspectorPort === undefined ? false : { port: inspectorPort },
+      persist: stateDir,
+      logLevel: "error",
+    },
   });
   await worker.ready;
   const url = (await worker.url).origin;

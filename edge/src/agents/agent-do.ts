@@ -9,6 +9,7 @@ import {
   LINK_VERSION,
 } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
+import { TextColumn } from "../storage/columns.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { closeQuietly } from "../pipeline/fan-out.ts";
 import type { JobSpec } from "../scheduler/jobs.ts";
@@ -41,6 +42,8 @@ const JobRow = z.object({
 type JobRow = z.infer<typeof JobRow>;
 
 const Attachment = z.object({ session: z.string(), agent_id: z.string() });
+/** Only the frame's type: an unknown type is ignored (newer agents), not refused. */
+const FrameType = z.object({ type: z.string() });
 const KNOWN_TYPES: ReadonlySet<string> = new Set(AgentToEdge.options.map((option) => option.shape.type.value));
 
 /**
@@ -55,6 +58,10 @@ export class AgentDO extends DurableObject<Env> {
   #log: EdgeLogger;
   #link: LinkState | null = null;
   #lastSeen = Date.now();
+  /** The `assigned` table, mirrored: every job event and result looks its job up here. */
+  #assigned = new Map<string, JobRow>();
+  /** Each socket's session, read from its attachment once (frames arrive many times a second). */
+  #sessions = new WeakMap<WebSocket, string | null>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,9 +71,13 @@ export class AgentDO extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.#sql.exec(`CREATE TABLE IF NOT EXISTS link (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS assigned (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (job_id, attempt));`);
+      for (const raw of this.#sql.exec("SELECT job_id, attempt, owner, kind FROM assigned")) {
+        const job = JobRow.safeParse(raw);
+        if (job.success) this.#assigned.set(jobKey(job.data.job_id, job.data.attempt), job.data);
+      }
       const row = this.#sql.exec("SELECT body FROM link WHERE id = 1").toArray()[0];
       if (row) {
-        const parsed = LinkState.safeParse(JSON.parse(z.string().parse(row["body"])));
+        const parsed = LinkState.safeParse(JSON.parse(TextColumn.parse(row["body"])));
         if (parsed.success) this.#link = parsed.data;
       }
     });
@@ -111,7 +122,7 @@ export class AgentDO extends DurableObject<Env> {
     } catch {
       return this.#sendError(ws, "invalid_json", "frame is not valid JSON");
     }
-    const type = z.object({ type: z.string() }).safeParse(body);
+    const type = FrameType.safeParse(body);
     if (type.success && !KNOWN_TYPES.has(type.data.type)) {
       this.#log.debug("ignoring a frame of unknown type", { type: type.data.type });
       return;
@@ -316,6 +327,12 @@ export class AgentDO extends DurableObject<Env> {
       ownerKey(spec.owner),
       spec.kind,
     );
+    this.#assigned.set(jobKey(spec.job_id, spec.attempt), {
+      job_id: spec.job_id,
+      attempt: spec.attempt,
+      owner: spec.owner,
+      kind: spec.kind,
+    });
     const sent = this.#send(ws, {
       v: LINK_VERSION,
       type: "job.assign",
@@ -326,7 +343,7 @@ export class AgentDO extends DurableObject<Env> {
       payload: spec.payload,
       deadline_ms: spec.deadline_ms,
     });
-    if (!sent) this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", spec.job_id, spec.attempt);
+    if (!sent) this.#forget(spec.job_id, spec.attempt);
     return sent;
   }
 
@@ -381,7 +398,7 @@ export class AgentDO extends DurableObject<Env> {
   }
 
   async #release(job: JobRow): Promise<void> {
-    this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", job.job_id, job.attempt);
+    this.#forget(job.job_id, job.attempt);
     await this.#scheduler()
       .jobReleased(job.job_id, job.attempt)
       .catch((error: unknown) => this.#log.error("could not release a job", { job_id: job.job_id, error }));
@@ -396,26 +413,26 @@ export class AgentDO extends DurableObject<Env> {
   }
 
   #jobs(): JobRow[] {
-    return this.#sql
-      .exec("SELECT job_id, attempt, owner, kind FROM assigned")
-      .toArray()
-      .flatMap((row) => {
-        const parsed = JobRow.safeParse(row);
-        return parsed.success ? [parsed.data] : [];
-      });
+    return [...this.#assigned.values()];
   }
 
   #job(jobId: string, attempt: number): JobRow | null {
-    const row = this.#sql
-      .exec("SELECT job_id, attempt, owner, kind FROM assigned WHERE job_id = ? AND attempt = ?", jobId, attempt)
-      .toArray()[0];
-    const parsed = JobRow.safeParse(row);
-    return parsed.success ? parsed.data : null;
+    return this.#assigned.get(jobKey(jobId, attempt)) ?? null;
+  }
+
+  #forget(jobId: string, attempt: number): void {
+    this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", jobId, attempt);
+    this.#assigned.delete(jobKey(jobId, attempt));
   }
 
   #isCurrent(ws: WebSocket): boolean {
-    const attachment = Attachment.safeParse(ws.deserializeAttachment());
-    return attachment.success && attachment.data.session === this.#link?.session;
+    let session = this.#sessions.get(ws);
+    if (session === undefined) {
+      const attachment = Attachment.safeParse(ws.deserializeAttachment());
+      session = attachment.success ? attachment.data.session : null;
+      this.#sessions.set(ws, session);
+    }
+    return session !== null && session === this.#link?.session;
   }
 
   #currentSocket(): WebSocket | null {
@@ -444,4 +461,8 @@ export class AgentDO extends DurableObject<Env> {
   #scheduler() {
     return this.env.SCHEDULER.getByName(this.#link?.pool ?? "default");
   }
+}
+
+function jobKey(jobId: string, attempt: number): string {
+  return `${jobId}#${attempt}`;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ClientEvent } from "../../../shared/src/index.ts";
 import { ClientEvent as ClientEventSchema } from "../../../shared/src/index.ts";
+import { NumberColumn } from "../storage/columns.ts";
 
 /** An event as stored: the client event without `content`, which is derived when it is sent. */
 export type StoredEvent = ClientEvent;
@@ -19,7 +20,7 @@ export class EventLog {
     this.#sql = sql;
     sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
     const row = sql.exec("SELECT COALESCE(MAX(seq), 0) AS last FROM events").one();
-    this.#lastSeq = z.number().parse(row["last"]);
+    this.#lastSeq = NumberColumn.parse(row["last"]);
   }
 
   get lastSeq(): number {

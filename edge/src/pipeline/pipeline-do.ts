@@ -15,6 +15,7 @@ import {
   LIMITS,
 } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
+import { TextColumn } from "../storage/columns.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import type { JobSpec } from "../scheduler/jobs.ts";
 import { ContentTracker, EventLog, type DistributiveOmit } from "./event-log.ts";
@@ -38,6 +39,14 @@ export type CreateOutcome = { ok: true; view: PipelineView } | { ok: false; erro
 /** How the pipeline took a job event: the agent acks up to `last_seq`. */
 export type EventAck = { status: "stored" | "duplicate" | "gap" | "stale"; last_seq: number };
 export type ResultAck = { status: "stored" | "stale" | "missing_events"; last_seq: number };
+
+const ProgressRow = z.object({
+  job_id: z.string(),
+  attempt: z.number(),
+  last_seq: z.number(),
+  content_chars: z.number(),
+});
+const StartAttachment = z.object({ request_id: z.string() });
 
 const STAGE_BY_NAME = new Map<StageName, StageHandler>(STAGES.map((stage) => [stage.name, stage]));
 
@@ -74,7 +83,7 @@ export class PipelineDO extends DurableObject<Env> {
       this.#streams = new ClientStreams(ctx, this.#fanOut, this.#log, this.#config.ATOMIC_MAX_SUBSCRIBERS);
       const row = this.#sql.exec("SELECT body FROM pipeline WHERE id = 1").toArray()[0];
       if (row) {
-        const parsed = PipelineRecord.safeParse(JSON.parse(z.string().parse(row["body"])));
+        const parsed = PipelineRecord.safeParse(JSON.parse(TextColumn.parse(row["body"])));
         if (parsed.success) {
           this.#record = parsed.data;
           this.#applyProgress(parsed.data);
@@ -266,7 +275,7 @@ export class PipelineDO extends DurableObject<Env> {
       const parsed = GenerateRequestSchema.safeParse(body);
       if (!parsed.success) return sendError(ws, "invalid_request", describeIssues(parsed.error));
       const raw: unknown = ws.deserializeAttachment();
-      const requestId = z.object({ request_id: z.string() }).safeParse(raw);
+      const requestId = StartAttachment.safeParse(raw);
       const id = this.ctx.id.name ?? crypto.randomUUID();
       const outcome = await this.create({
         id,
@@ -600,9 +609,7 @@ export class PipelineDO extends DurableObject<Env> {
     const row = this.#sql
       .exec("SELECT job_id, attempt, last_seq, content_chars FROM progress WHERE id = 1")
       .toArray()[0];
-    const progress = z
-      .object({ job_id: z.string(), attempt: z.number(), last_seq: z.number(), content_chars: z.number() })
-      .safeParse(row);
+    const progress = ProgressRow.safeParse(row);
     if (!progress.success || !record.job) return;
     if (record.job.job_id === progress.data.job_id && record.job.attempt === progress.data.attempt) {
       record.job.last_seq = Math.max(record.job.last_seq, progress.data.last_seq);

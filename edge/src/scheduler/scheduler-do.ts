@@ -7,6 +7,7 @@ import {
   Labels as LabelsSchema,
 } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
+import { NumberColumn, TextColumn } from "../storage/columns.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { emptyHistogram, HistogramState, observe } from "../metrics/histogram.ts";
 import type { MetricsSnapshot } from "../metrics/snapshot.ts";
@@ -51,6 +52,7 @@ const COUNTERS = [
   "rejected_requests",
 ] as const;
 type Counter = (typeof COUNTERS)[number];
+const CounterName = z.enum(COUNTERS);
 
 export interface FinishedPipeline {
   pipeline_id: string;
@@ -110,20 +112,20 @@ export class SchedulerDO extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS histograms (name TEXT PRIMARY KEY, body TEXT NOT NULL);`);
       for (const row of sql.exec("SELECT body FROM agents")) {
-        const agent = AgentRow.safeParse(JSON.parse(z.string().parse(row["body"])));
+        const agent = AgentRow.safeParse(JSON.parse(TextColumn.parse(row["body"])));
         if (agent.success) this.#agents.set(agent.data.agent_id, agent.data);
       }
       for (const row of sql.exec("SELECT pipeline_id FROM running"))
-        this.#running.add(z.string().parse(row["pipeline_id"]));
-      this.#queued = z.number().parse(sql.exec("SELECT COUNT(*) AS n FROM queue").one()["n"]);
-      this.#pendingJobs = z.number().parse(sql.exec("SELECT COUNT(*) AS n FROM pending").one()["n"]);
+        this.#running.add(TextColumn.parse(row["pipeline_id"]));
+      this.#queued = NumberColumn.parse(sql.exec("SELECT COUNT(*) AS n FROM queue").one()["n"]);
+      this.#pendingJobs = NumberColumn.parse(sql.exec("SELECT COUNT(*) AS n FROM pending").one()["n"]);
       for (const row of sql.exec("SELECT name, value FROM counters")) {
-        const name = z.enum(COUNTERS).safeParse(row["name"]);
-        if (name.success) this.#counters[name.data] = z.number().parse(row["value"]);
+        const name = CounterName.safeParse(row["name"]);
+        if (name.success) this.#counters[name.data] = NumberColumn.parse(row["value"]);
       }
       for (const row of sql.exec("SELECT name, body FROM histograms")) {
-        const state = HistogramState.safeParse(JSON.parse(z.string().parse(row["body"])));
-        if (state.success) this.#histograms.set(z.string().parse(row["name"]), state.data);
+        const state = HistogramState.safeParse(JSON.parse(TextColumn.parse(row["body"])));
+        if (state.success) this.#histograms.set(TextColumn.parse(row["name"]), state.data);
       }
     });
   }
@@ -185,7 +187,7 @@ export class SchedulerDO extends DurableObject<Env> {
         this.#queued = 0;
         break;
       }
-      const id = z.string().parse(next["pipeline_id"]);
+      const id = TextColumn.parse(next["pipeline_id"]);
       this.#sql.exec("DELETE FROM queue WHERE pipeline_id = ?", id);
       this.#queued -= 1;
       this.#admit(id);
@@ -418,8 +420,8 @@ export class SchedulerDO extends DurableObject<Env> {
     const byRank = this.#sql.exec("SELECT rank, COUNT(*) AS n FROM queue GROUP BY rank").toArray();
     const queueBy = { high: 0, normal: 0, low: 0 };
     for (const row of byRank) {
-      const rank = z.number().parse(row["rank"]);
-      const n = z.number().parse(row["n"]);
+      const rank = NumberColumn.parse(row["rank"]);
+      const n = NumberColumn.parse(row["n"]);
       if (rank === 0) queueBy.high = n;
       else if (rank === 1) queueBy.normal = n;
       else queueBy.low = n;
@@ -452,6 +454,6 @@ export class SchedulerDO extends DurableObject<Env> {
 
   #nextN(table: "queue" | "pending"): number {
     const row = this.#sql.exec(`SELECT COALESCE(MAX(n), 0) + 1 AS next FROM ${table}`).one();
-    return z.number().parse(row["next"]);
+    return NumberColumn.parse(row["next"]);
   }
 }

@@ -67,6 +67,8 @@ export class PipelineDO extends DurableObject<Env> {
   #logger: EdgeLogger;
   /** Bumped on every stage transition: a continuation that finds it changed has been overtaken. */
   #epoch = 0;
+  /** When the alarm this object last set will ring (null: none known to be set). */
+  #alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -309,6 +311,7 @@ export class PipelineDO extends DurableObject<Env> {
   // ---------------------------------------------------------------- alarm: deadlines and clean-up
 
   override async alarm(): Promise<void> {
+    this.#alarmAt = null;
     const record = this.#record;
     if (!record) return;
     const now = Date.now();
@@ -520,7 +523,7 @@ export class PipelineDO extends DurableObject<Env> {
       });
     }
     this.#save();
-    this.#armAlarm();
+    this.#armAlarm(true);
     this.#fanOut.closeAll("pipeline finished");
     for (const waiter of [...this.#waiters]) waiter();
     this.#logger.info("pipeline finished", { state, processing_time_ms: view.processing_time_ms, error });
@@ -636,14 +639,25 @@ export class PipelineDO extends DurableObject<Env> {
     this.#sql.exec("INSERT OR REPLACE INTO pipeline (id, body) VALUES (1, ?)", JSON.stringify(record));
   }
 
-  #armAlarm(): void {
+  /**
+   * Sets the alarm for the next deadline or the clean-up. An alarm already set to ring sooner is
+   * left alone unless `exact`: alarm() finds nothing due and sets the next one, and each stage
+   * would otherwise cost a write to the namespace's alarm table (the pipeline's next deadline is
+   * almost always later than the one before).
+   */
+  #armAlarm(exact = false): void {
     const record = this.#record;
     if (!record) return;
     const times = [record.stage_deadline_at, record.cleanup_at].filter((t): t is number => t !== null);
     if (times.length === 0) return;
-    this.ctx.storage
-      .setAlarm(Math.min(...times))
-      .catch((error: unknown) => this.#logger.error("could not set alarm", { error }));
+    const at = Math.min(...times);
+    if (!exact && this.#alarmAt !== null && this.#alarmAt <= at && this.#alarmAt > Date.now()) return;
+    if (this.#alarmAt === at) return;
+    this.#alarmAt = at;
+    this.ctx.storage.setAlarm(at).catch((error: unknown) => {
+      this.#alarmAt = null;
+      this.#logger.error("could not set alarm", { error });
+    });
   }
 
   #view(): PipelineView {

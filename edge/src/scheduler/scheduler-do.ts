@@ -149,13 +149,11 @@ export class SchedulerDO extends DurableObject<Env> {
     const n = this.#nextN("queue");
     this.#sql.exec("INSERT OR IGNORE INTO queue (pipeline_id, rank, n) VALUES (?, ?, ?)", input.pipeline_id, rank, n);
     this.#queued += 1;
-    const ahead = z
-      .number()
-      .parse(
-        this.#sql.exec("SELECT COUNT(*) AS n FROM queue WHERE rank < ? OR (rank = ? AND n < ?)", rank, rank, n).one()[
-          "n"
-        ],
-      );
+    const ahead = NumberColumn.parse(
+      this.#sql.exec("SELECT COUNT(*) AS n FROM queue WHERE rank < ? OR (rank = ? AND n < ?)", rank, rank, n).one()[
+        "n"
+      ],
+    );
     return { status: "queued", position: ahead + 1 };
   }
 

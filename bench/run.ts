@@ -137,7 +137,9 @@ async function main(): Promise<void> {
   const dockerReason = await dockerUnavailable(IMAGE);
   if (dockerReason) progress(`sandbox section will be skipped: ${dockerReason}`);
 
-  progress("starting the edge (workerd via wrangler), the Python agent and the host-agent");
+  progress(
+    "building the host-agent (npm run build:agent), starting the edge (workerd via wrangler), the Python agent and the host-agent",
+  );
   stack = await Stack.start(edgeVars);
   keepOnlyOurSignalHandlers();
   const s = stack;

@@ -3,10 +3,11 @@
  * agents and host-agent CLIs (test/support/processes.ts). Keeps every process it starts so that
  * `stopAll()` ends exactly those, on success, on error and on Ctrl-C.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEdge, type EdgeHandle } from "../test/support/edge.ts";
+import { ROOT, startEdge, type EdgeHandle } from "../test/support/edge.ts";
 import { removeDir, startHostAgent, startPythonAgent, type Proc } from "../test/support/processes.ts";
 import { StatusResponse } from "../shared/src/index.ts";
 import { HttpClient, jsonOf } from "./http-client.ts";
@@ -32,6 +33,17 @@ export interface PythonAgent extends ManagedProcess {
 
 const STOP_GRACE_MS = 15_000;
 
+/**
+ * Host-agents run as they ship (the npm package's bin, `npm run build:agent`), not from their
+ * TypeScript source: Node's type stripping alone adds ~30 MB to every process's RSS.
+ */
+export const HOST_AGENT_BUILD = join(ROOT, "host-agent", "dist", "cli.js");
+
+/** Builds host-agent/dist/cli.js from the current source. */
+export function buildHostAgent(): void {
+  execFileSync(process.execPath, [join(ROOT, "scripts", "build-host-agent.ts")], { stdio: "ignore" });
+}
+
 export class Stack {
   readonly edge: EdgeHandle;
   readonly http: HttpClient;
@@ -48,6 +60,7 @@ export class Stack {
   }
 
   static async start(vars: Record<string, string>, inspectorPort?: number): Promise<Stack> {
+    buildHostAgent();
     const stateDir = mkdtempSync(join(tmpdir(), "atomic-bench-edge-"));
     try {
       return new Stack(await startEdge(vars, stateDir, 0, inspectorPort), stateDir);
@@ -128,12 +141,16 @@ export class Stack {
   }
 
   startHostAgent(name: string, env: Record<string, string>): ManagedProcess {
-    const proc = startHostAgent(this.edge, {
-      ATOMIC_LOG_LEVEL: "ERROR",
-      ATOMIC_AGENT_ID: name,
-      ATOMIC_DRAIN_TIMEOUT_MS: "5000",
-      ...env,
-    });
+    const proc = startHostAgent(
+      this.edge,
+      {
+        ATOMIC_LOG_LEVEL: "ERROR",
+        ATOMIC_AGENT_ID: name,
+        ATOMIC_DRAIN_TIMEOUT_MS: "5000",
+        ...env,
+      },
+      HOST_AGENT_BUILD,
+    );
     const managed: ManagedProcess = { name, kind: "host-agent", proc, pid: proc.child.pid ?? -1 };
     this.#processes.set(name, managed);
     return managed;

@@ -50,10 +50,14 @@ export async function startPythonAgent(
   return { proc, socket, dir };
 }
 
-/** The real host-agent CLI, linked to `edge`. */
-export function startHostAgent(edge: EdgeHandle, env: Record<string, string>): Proc {
+/** The real host-agent CLI, linked to `edge`: its TypeScript source, or `entry` (e.g. the built dist/cli.js). */
+export function startHostAgent(
+  edge: EdgeHandle,
+  env: Record<string, string>,
+  entry = join(ROOT, "host-agent", "src", "cli.ts"),
+): Proc {
   return track(
-    spawn(process.execPath, [join(ROOT, "host-agent", "src", "cli.ts")], {
+    spawn(process.execPath, [entry], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -74,7 +74,7 @@ if (!(await edgeReady(60_000))) {
   console.error("[start] the edge did not answer /health within 60 s");
   await stop(1);
 }
-start("host-agent", process.execPath, [join(ROOT, "host-agent", "src", "cli.ts")], ROOT, {
+start("host-agent", process.execPath, ["--max-semi-space-size=2", join(ROOT, "host-agent", "src", "cli.ts")], ROOT, {
   ATOMIC_EDGE_URL: edgeUrl,
   ATOMIC_AGENT_TOKEN: token,
   ATOMIC_IPC_SOCKET: socket,

@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The flag caps V8's young generation at 2 MB a half: the host-agent's garbage is short-lived
+// frames, and the default (up to 32 MB a half) alone was ~20 MB of its RSS under 200 jobs
+// (docs/BENCHMARKS.md). Whatever starts this file with `node` passes the same flag.
 /**
  * `atomic-host-agent`: links this machine to an Atomic Orchestrator edge and runs its jobs.
  * Configuration comes from ATOMIC_* environment variables (see the README); SIGTERM or Ctrl-C

@@ -57,7 +57,8 @@ export function startHostAgent(
   entry = join(ROOT, "host-agent", "src", "cli.ts"),
 ): Proc {
   return track(
-    spawn(process.execPath, [entry], {
+    // As the CLI's hashbang runs it (host-agent/src/cli.ts says why).
+    spawn(process.execPath, ["--max-semi-space-size=2", entry], {
       cwd: ROOT,
       env: {
         ...process.env,

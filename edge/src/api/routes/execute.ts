@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { ExecuteRequest } from "../../../../shared/src/index.ts";
+import { executionShard } from "../../execution/execution-do.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError, describeZodError, readJson } from "../errors.ts";
 
@@ -13,7 +14,9 @@ executeRoutes.post("/api/execute", async (c) => {
   const parsed = ExecuteRequest.safeParse(await readJson(c));
   if (!parsed.success) throw new ApiError("invalid_request", describeZodError(parsed.error));
   const id = crypto.randomUUID();
-  const outcome = await c.env.EXECUTION.getByName(id).run(parsed.data, c.req.query("pool") ?? "default");
+  const colo = c.req.raw.cf?.colo;
+  const shard = executionShard(typeof colo === "string" ? colo : undefined);
+  const outcome = await c.env.EXECUTION.getByName(shard).run(id, parsed.data, c.req.query("pool") ?? "default");
   if (!outcome.ok) throw new ApiError(outcome.error.code, outcome.error.message, { extra: { execution_id: id } });
   return c.json({ success: true, request_id: c.get("requestId"), execution_id: id, ...outcome.result });
 });

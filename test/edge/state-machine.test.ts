@@ -68,6 +68,24 @@ describe("the pipeline state machine", () => {
     ]);
   });
 
+  it("gives each job's slot back: once its pipelines end, the agent runs nothing", async () => {
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "Hello World in Python", async: true });
+    const parse = await agent.nextJob("llm.parse");
+    const running = async () =>
+      (await getJson(`${edge.url}/api/status`)).body.agents.find((a: any) => a.agent_id === agent.id)?.running;
+    expect(await running()).toBe(1);
+    agent.result(parse, 0, { language: "python", framework: null, entry_file: "main.py", summary: "hello" });
+    const gen = await agent.nextJob("llm.generate");
+    expect(await running()).toBe(1);
+    agent.generate(gen, CODE);
+    await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
+    await until(running, (n) => n === 0);
+    expect(await running()).toBe(0);
+  });
+
   it("falls back to the rules when llm.parse fails", async () => {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "an express server in javascript", async: true });
     agent.fail(await agent.nextJob("llm.parse"), "llm_error", "model refused", false);

@@ -288,7 +288,9 @@ export class AgentDO extends DurableObject<Env> {
       seq: msg.events,
       result: true,
     });
-    await this.#release(job);
+    // The owner may have freed the slot already, with its next call to the scheduler.
+    if (ack.released === true) this.#forget(job.job_id, job.attempt);
+    else await this.#release(job);
   }
 
   async #onRejected(jobId: string, attempt: number, reason: string): Promise<void> {

@@ -17,7 +17,7 @@ import {
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { TextColumn } from "../storage/columns.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
-import type { JobSpec } from "../scheduler/jobs.ts";
+import type { JobRef, JobSpec, PlaceOutcome } from "../scheduler/jobs.ts";
 import { ContentTracker, EventLog, type DistributiveOmit } from "./event-log.ts";
 import { ClientStreams } from "./client-streams.ts";
 import { FanOut, closeQuietly, readAttachment } from "./fan-out.ts";
@@ -38,7 +38,11 @@ export type CreateOutcome = { ok: true; view: PipelineView } | { ok: false; erro
 
 /** How the pipeline took a job event: the agent acks up to `last_seq`. */
 export type EventAck = { status: "stored" | "duplicate" | "gap" | "stale"; last_seq: number };
-export type ResultAck = { status: "stored" | "stale" | "missing_events"; last_seq: number };
+/**
+ * `released`: the owner already gave the job's slot back to the scheduler, in the same call that
+ * placed its next job or ended the pipeline; the agent link then need not release it.
+ */
+export type ResultAck = { status: "stored" | "stale" | "missing_events"; last_seq: number; released?: boolean };
 
 const ProgressRow = z.object({
   job_id: z.string(),
@@ -69,6 +73,12 @@ export class PipelineDO extends DurableObject<Env> {
   #epoch = 0;
   /** When the alarm this object last set will ring (null: none known to be set). */
   #alarmAt: number | null = null;
+  /**
+   * The job whose result was just stored and whose slot is still counted at the scheduler: the
+   * next call to the scheduler (the next stage's placement, or the finish) releases it, which
+   * saves the scheduler a write of its own for each job.
+   */
+  #unreleased: JobRef | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -230,10 +240,15 @@ export class PipelineDO extends DurableObject<Env> {
     const stage = this.#currentStage();
     if (stage && agentId) stage.agent_id = agentId;
     this.#save();
+    this.#unreleased = { job_id: jobId, attempt };
     const epoch = this.#epoch;
+    // On an exception the job stays unreleased here, for the next scheduler call to take.
     const step = await handler.onResult(this.#stageContext(), outcome);
     if (epoch === this.#epoch) await this.#apply(step);
-    return { status: "stored", last_seq: job.last_seq };
+    // Not taken by a scheduler call on the way (a cancel overtook it, say): the agent link releases it.
+    const released = this.#unreleased === null;
+    this.#unreleased = null;
+    return { status: "stored", last_seq: job.last_seq, released };
   }
 
   /** The agent running this job is gone for good: run the stage again elsewhere. */
@@ -433,7 +448,15 @@ export class PipelineDO extends DurableObject<Env> {
       wait_ms: this.#config.ATOMIC_AGENT_WAIT_MS,
     };
     const epoch = this.#epoch;
-    const placed = await this.#scheduler(record.pool).placeJob(spec);
+    const release = this.#takeRelease();
+    let placed: PlaceOutcome;
+    try {
+      placed = await this.#scheduler(record.pool).placeJob(spec, release);
+    } catch (error) {
+      // Whether the scheduler took the release is unknown: leave it to the agent link.
+      this.#unreleased ??= release ?? null;
+      throw error;
+    }
     if (epoch !== this.#epoch || record.job?.job_id !== jobId || record.job.attempt !== spec.attempt) return;
     if (placed.status === "unavailable") {
       record.job = null;
@@ -531,14 +554,17 @@ export class PipelineDO extends DurableObject<Env> {
       .filter((stage) => stage.duration_ms !== null)
       .map((stage) => ({ stage: stage.stage, duration_ms: stage.duration_ms ?? 0 }));
     await this.#scheduler(record.pool)
-      .pipelineFinished({
-        pipeline_id: record.id,
-        state,
-        latency_ms: now - record.created_at,
-        queue_ms: (record.admitted_at ?? now) - record.created_at,
-        stages,
-        admitted: record.admitted_at !== null,
-      })
+      .pipelineFinished(
+        {
+          pipeline_id: record.id,
+          state,
+          latency_ms: now - record.created_at,
+          queue_ms: (record.admitted_at ?? now) - record.created_at,
+          stages,
+          admitted: record.admitted_at !== null,
+        },
+        this.#takeRelease(),
+      )
       .catch((err: unknown) =>
         this.#logger.error("could not tell the scheduler the pipeline finished", { error: err }),
       );
@@ -566,6 +592,12 @@ export class PipelineDO extends DurableObject<Env> {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  #takeRelease(): JobRef | undefined {
+    const release = this.#unreleased ?? undefined;
+    this.#unreleased = null;
+    return release;
+  }
 
   #run(task: () => Promise<void>): void {
     task().catch((error: unknown) => this.#logger.error("pipeline task failed", { error }));

@@ -6,6 +6,12 @@ export interface JobOwner {
   id: string;
 }
 
+/** One attempt of one job. */
+export interface JobRef {
+  job_id: string;
+  attempt: number;
+}
+
 /** A job a pipeline (or an execution) asks the scheduler to place on a host-agent. */
 export interface JobSpec {
   job_id: string;

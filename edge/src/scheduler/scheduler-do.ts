@@ -11,7 +11,7 @@ import { NumberColumn, TextColumn } from "../storage/columns.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { emptyHistogram, HistogramState, observe } from "../metrics/histogram.ts";
 import type { MetricsSnapshot } from "../metrics/snapshot.ts";
-import type { AgentInfo, EnqueueOutcome, JobSpec, PlaceOutcome } from "./jobs.ts";
+import type { AgentInfo, EnqueueOutcome, JobRef, JobSpec, PlaceOutcome } from "./jobs.ts";
 import { PRIORITY_RANK } from "./jobs.ts";
 import { chooseAgent } from "./placement.ts";
 import { jobOwner } from "../agents/owners.ts";
@@ -157,7 +157,9 @@ export class SchedulerDO extends DurableObject<Env> {
     return { status: "queued", position: ahead + 1 };
   }
 
-  async pipelineFinished(finished: FinishedPipeline): Promise<void> {
+  /** A pipeline ended; `release` is its last job, whose result it stored (its slot is free). */
+  async pipelineFinished(finished: FinishedPipeline, release?: JobRef): Promise<void> {
+    if (release) this.#release(release.job_id, release.attempt);
     const wasRunning = this.#running.delete(finished.pipeline_id);
     if (wasRunning) this.#sql.exec("DELETE FROM running WHERE pipeline_id = ?", finished.pipeline_id);
     else {
@@ -175,6 +177,7 @@ export class SchedulerDO extends DurableObject<Env> {
     if (finished.admitted) this.#observe("queue_wait", finished.queue_ms);
     for (const stage of finished.stages) this.#observe(`stage_${stage.stage.toLowerCase()}`, stage.duration_ms);
     this.#pump();
+    if (release) await this.#placePending();
   }
 
   /** Starts queued pipelines while running slots are free, highest priority first. */
@@ -209,8 +212,20 @@ export class SchedulerDO extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- jobs
 
-  /** Places a job on the least-loaded agent that can run it, or queues it, or says none can. */
-  async placeJob(spec: JobSpec): Promise<PlaceOutcome> {
+  /**
+   * Places a job on the least-loaded agent that can run it, or queues it, or says none can.
+   * `release`: the owner's previous job, whose result it stored: its slot is freed first, in the
+   * same write as the placement.
+   */
+  async placeJob(spec: JobSpec, release?: JobRef): Promise<PlaceOutcome> {
+    if (!release) return this.#placeJob(spec);
+    this.#release(release.job_id, release.attempt);
+    const outcome = await this.#placeJob(spec);
+    await this.#placePending();
+    return outcome;
+  }
+
+  async #placeJob(spec: JobSpec): Promise<PlaceOutcome> {
     const agentId = await this.#tryPlace(spec);
     if (agentId) return { status: "placed", agent_id: agentId };
     if (spec.mode === "if-available" || spec.wait_ms <= 0) return { status: "unavailable" };

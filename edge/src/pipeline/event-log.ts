@@ -16,11 +16,21 @@ export class EventLog {
   #sql: SqlStorage;
   #lastSeq: number;
 
+  /** Whether the table exists: a new pipeline's object creates it with its first write. */
+  #created: boolean;
+
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
-    const row = sql.exec("SELECT COALESCE(MAX(seq), 0) AS last FROM events").one();
+    this.#created =
+      sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray().length > 0;
+    const row = this.#created ? sql.exec("SELECT COALESCE(MAX(seq), 0) AS last FROM events").one() : { last: 0 };
     this.#lastSeq = NumberColumn.parse(row["last"]);
+  }
+
+  createTable(): void {
+    if (this.#created) return;
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    this.#created = true;
   }
 
   get lastSeq(): number {
@@ -29,6 +39,7 @@ export class EventLog {
 
   /** Stores an event under the next seq and returns it with that seq. */
   append<E extends DistributiveOmit<ClientEvent, "seq">>(event: E): E & { seq: number } {
+    this.createTable();
     const seq = this.#lastSeq + 1;
     const stored = { ...event, seq };
     this.#sql.exec("INSERT INTO events (seq, body) VALUES (?, ?)", seq, JSON.stringify(stored));
@@ -38,6 +49,7 @@ export class EventLog {
 
   /** Every stored event with seq greater than `after`, in order. */
   *since(after: number): Generator<StoredEvent> {
+    if (!this.#created) return;
     for (const raw of this.#sql.exec("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", after)) {
       const row = Row.parse(raw);
       const parsed = ClientEventSchema.safeParse(JSON.parse(row.body));

@@ -89,10 +89,14 @@ export class PipelineDO extends DurableObject<Env> {
     // Keep-alive pings are answered without waking the object from hibernation.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     ctx.blockConcurrencyWhile(async () => {
-      this.#sql.exec(`CREATE TABLE IF NOT EXISTS pipeline (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1), job_id TEXT NOT NULL, attempt INTEGER NOT NULL, last_seq INTEGER NOT NULL, content_chars INTEGER NOT NULL);`);
+      // A new object creates its tables with its first write (create), not here: a write here
+      // would be a commit of its own for every pipeline, and a lookup of an unknown id writes nothing.
+      const created = this.#sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'pipeline'")
+        .toArray();
       this.#log = new EventLog(this.#sql);
       this.#streams = new ClientStreams(ctx, this.#fanOut, this.#log, this.#config.ATOMIC_MAX_SUBSCRIBERS);
+      if (created.length === 0) return;
       const row = this.#sql.exec("SELECT body FROM pipeline WHERE id = 1").toArray()[0];
       if (row) {
         const parsed = PipelineRecord.safeParse(JSON.parse(TextColumn.parse(row["body"])));
@@ -150,6 +154,9 @@ export class PipelineDO extends DurableObject<Env> {
       cleanup_at: null,
     };
     this.#logger = this.#logger.child({ pipeline_id: init.id, request_id: init.request_id });
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS pipeline (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1), job_id TEXT NOT NULL, attempt INTEGER NOT NULL, last_seq INTEGER NOT NULL, content_chars INTEGER NOT NULL);`);
+    this.#log.createTable();
     const outcome = await this.#scheduler(record.pool).enqueue({ pipeline_id: init.id, priority: record.priority });
     if (outcome.status === "full") {
       return {

@@ -153,6 +153,8 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("docker sandbox ($mode)",
     });
     const hostname = timedOut.stdout.trim();
     expect(hostname).toMatch(/^[0-9a-f]{12}$/);
+    // The answer does not wait for the engine to delete the container; it is gone right after.
+    await sandbox().removalsSettled();
     const remaining = await labelledContainers(agentId);
     expect(remaining.some((id) => id.startsWith(hostname))).toBe(false);
   });

@@ -53,6 +53,7 @@ describe.skipIf(!gate.available)("sandbox warm pool", () => {
       hostnames.push(await hostnameRun());
     }
     expect(new Set(hostnames).size).toBe(4);
+    await sandbox.removalsSettled();
     const remaining = await labelledContainers(agentId);
     for (const hostname of hostnames) expect(remaining.some((id) => id.startsWith(hostname))).toBe(false);
   });
@@ -62,6 +63,7 @@ describe.skipIf(!gate.available)("sandbox warm pool", () => {
     const before = await labelledContainers(agentId);
     await hostnameRun();
     await sandbox.warmPoolReady();
+    await sandbox.removalsSettled();
     const after = await labelledContainers(agentId);
     expect(after).toHaveLength(2);
     expect(after.filter((id) => !before.includes(id))).toHaveLength(1);
@@ -81,6 +83,7 @@ describe.skipIf(!gate.available)("sandbox warm pool", () => {
 
   it("replaces a warm container that dies while idle", async () => {
     await sandbox.warmPoolReady();
+    await sandbox.removalsSettled();
     const [victim] = await labelledContainers(agentId);
     if (victim === undefined) throw new Error("the pool has no container");
     await docker.getContainer(victim).kill();

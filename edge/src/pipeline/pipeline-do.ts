@@ -460,7 +460,8 @@ export class PipelineDO extends DurableObject<Env> {
     try {
       placed = await this.#scheduler(record.pool).placeJob(spec, release);
     } catch (error) {
-      // Whether the scheduler took the release is unknown: leave it to the agent link.
+      // Whether the scheduler took the release is unknown: the next scheduler call carries it
+      // again (a release of a job the scheduler already forgot changes nothing).
       this.#unreleased ??= release ?? null;
       throw error;
     }

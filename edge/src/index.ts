@@ -1,6 +1,6 @@
 import { createApp } from "./api/app.ts";
 
-export { AgentDO } from "./agents/agent-do.ts";
+export { AgentLinkDO } from "./link/agent-link-do.ts";
 export { RateLimiterDO } from "./api/rate-limiter-do.ts";
 export { ExecutionDO } from "./execution/execution-do.ts";
 export { PipelineDO } from "./pipeline/pipeline-do.ts";

@@ -5,3 +5,4 @@ export * from "./protocol/sandbox.ts";
 export * from "./protocol/api.ts";
 export * from "./protocol/client-events.ts";
 export * from "./protocol/agent-link.ts";
+export * from "./protocol/link-timing.ts";

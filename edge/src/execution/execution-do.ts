@@ -2,9 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import type { ErrorBody, ExecuteRequest, ExecuteResult, JobEventBody } from "../../../shared/src/index.ts";
 import { ExecuteResult as ExecuteResultSchema } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
+import type { JobRef } from "../jobs/job.ts";
+import { trackedStatus, trackEvent, trackResult, type TrackedJob } from "../jobs/job-tracker.ts";
+import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome.ts";
+import type { JobOwnerApi } from "../jobs/owner.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
-import type { EventAck, ResultAck } from "../pipeline/pipeline-do.ts";
-import type { JobOutcome } from "../pipeline/stage.ts";
 
 export type ExecutionOutcome = { ok: true; result: ExecuteResult } | { ok: false; error: ErrorBody };
 
@@ -24,12 +26,10 @@ export function executionShard(colo: string | undefined): string {
   return `${colo ?? "any"}-${Math.floor(Math.random() * SHARDS)}`;
 }
 
-interface Run {
+interface Run extends TrackedJob {
   execution_id: string;
   request: ExecuteRequest;
   pool: string;
-  attempt: number;
-  last_seq: number;
   finish: (outcome: ExecutionOutcome) => void;
 }
 
@@ -39,7 +39,7 @@ interface Run {
  * jobs: it takes the agents' events and results, and runs a job again with `attempt + 1` when its
  * agent is lost. Nothing here outlives its request, so the runs stay in memory.
  */
-export class ExecutionDO extends DurableObject<Env> {
+export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
   #config: EdgeConfig;
   #log: EdgeLogger;
   /** Runs by job id (`execute/<execution id>`). */
@@ -57,7 +57,7 @@ export class ExecutionDO extends DurableObject<Env> {
       return { ok: false, error: { code: "conflict", message: `execution ${executionId} already runs` } };
     }
     const done = new Promise<ExecutionOutcome>((finish) => {
-      this.#runs.set(jobId, { execution_id: executionId, request, pool, attempt: 1, last_seq: 0, finish });
+      this.#runs.set(jobId, { job_id: jobId, execution_id: executionId, request, pool, attempt: 1, last_seq: 0, finish });
     });
     await this.#place(jobId);
     return done;
@@ -88,62 +88,55 @@ export class ExecutionDO extends DurableObject<Env> {
     }
   }
 
-  async jobEvent(jobId: string, attempt: number, seq: number, _event: JobEventBody): Promise<EventAck> {
-    const run = this.#current(jobId, attempt);
-    if (!run) return { status: "stale", last_seq: seq };
-    if (seq <= run.last_seq) return { status: "duplicate", last_seq: run.last_seq };
-    if (seq !== run.last_seq + 1) return { status: "gap", last_seq: run.last_seq };
-    run.last_seq = seq;
-    return { status: "stored", last_seq: seq };
+  async jobEvent(job: JobRef, seq: number, _event: JobEventBody): Promise<EventAck> {
+    return trackEvent(this.#runs.get(job.job_id), job, seq);
   }
 
-  async jobResult(jobId: string, attempt: number, _events: number, outcome: JobOutcome): Promise<ResultAck> {
-    const run = this.#current(jobId, attempt);
-    if (!run) return { status: "stale", last_seq: 0 };
+  async jobResult(job: JobRef, events: number, outcome: JobOutcome): Promise<ResultAck> {
+    const tracked = trackResult(this.#runs.get(job.job_id), job, events);
+    if (tracked.status === "stale") return { status: "stale", last_seq: 0 };
+    if (tracked.status === "missing_events") return tracked;
     if (!outcome.ok) {
-      const code = outcome.error.code === "no_agent" ? "sandbox_unavailable" : outcome.error.code;
-      const message =
-        outcome.error.code === "no_agent"
-          ? `no host-agent with a Docker sandbox took the run: ${outcome.error.message}`
-          : outcome.error.message;
-      this.#end(jobId, { ok: false, error: { code, message } });
-      return { status: "stored", last_seq: run.last_seq };
+      this.#end(job.job_id, { ok: false, error: { code: outcome.error.code, message: outcome.error.message } });
+    } else {
+      const result = ExecuteResultSchema.safeParse(outcome.result);
+      this.#end(
+        job.job_id,
+        result.success
+          ? { ok: true, result: result.data }
+          : { ok: false, error: { code: "sandbox_error", message: "the host-agent answered an invalid sandbox result" } },
+      );
     }
-    const result = ExecuteResultSchema.safeParse(outcome.result);
-    this.#end(
-      jobId,
-      result.success
-        ? { ok: true, result: result.data }
-        : { ok: false, error: { code: "sandbox_error", message: "the host-agent answered an invalid sandbox result" } },
-    );
-    return { status: "stored", last_seq: run.last_seq };
+    return { status: "stored", last_seq: tracked.job.last_seq };
   }
 
-  async jobLost(jobId: string, attempt: number, reason: string): Promise<void> {
-    const run = this.#current(jobId, attempt);
-    if (!run) return;
-    if (attempt >= this.#config.ATOMIC_MAX_ATTEMPTS) {
-      this.#end(jobId, { ok: false, error: { code: "agent_lost", message: reason } });
+  async jobUnplaced(job: JobRef, error: ErrorBody): Promise<void> {
+    if (!trackedStatus(this.#runs.get(job.job_id), job).current) return;
+    this.#end(job.job_id, {
+      ok: false,
+      error: { code: "sandbox_unavailable", message: `no host-agent with a Docker sandbox took the run: ${error.message}` },
+    });
+  }
+
+  async jobLost(job: JobRef, reason: string): Promise<void> {
+    const run = this.#runs.get(job.job_id);
+    if (!run || !trackedStatus(run, job).current) return;
+    if (job.attempt >= this.#config.ATOMIC_MAX_ATTEMPTS) {
+      this.#end(job.job_id, { ok: false, error: { code: "agent_lost", message: reason } });
       return;
     }
     this.#log.warn("sandbox job lost with its agent; running it again", {
       execution_id: run.execution_id,
-      attempt: attempt + 1,
+      attempt: job.attempt + 1,
       reason,
     });
-    run.attempt = attempt + 1;
+    run.attempt = job.attempt + 1;
     run.last_seq = 0;
-    await this.#place(jobId);
+    await this.#place(job.job_id);
   }
 
-  async jobStatus(jobId: string, attempt: number): Promise<{ current: boolean; last_seq: number }> {
-    const run = this.#current(jobId, attempt);
-    return run ? { current: true, last_seq: run.last_seq } : { current: false, last_seq: 0 };
-  }
-
-  #current(jobId: string, attempt: number): Run | undefined {
-    const run = this.#runs.get(jobId);
-    return run && run.attempt === attempt ? run : undefined;
+  async jobStatus(job: JobRef): Promise<JobStatus> {
+    return trackedStatus(this.#runs.get(job.job_id), job);
   }
 
   #end(jobId: string, outcome: ExecutionOutcome): void {

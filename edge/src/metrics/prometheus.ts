@@ -1,5 +1,6 @@
+import { StageName } from "../../../shared/src/index.ts";
 import { LATENCY_BUCKETS_S } from "./histogram.ts";
-import type { MetricsSnapshot } from "./snapshot.ts";
+import { pipelineHistogram, QUEUE_WAIT_HISTOGRAM, stageHistogram, type MetricsSnapshot } from "./snapshot.ts";
 
 function labelValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -44,19 +45,18 @@ export function toPrometheus(snapshot: MetricsSnapshot, pool: string, uptimeMs: 
     }
   };
   histogram("atomic_pipeline_duration_seconds", "Time from request to final state.", "outcome", [
-    ["pipeline_completed", "completed"],
-    ["pipeline_failed", "failed"],
-    ["pipeline_cancelled", "cancelled"],
+    [pipelineHistogram("COMPLETED"), "completed"],
+    [pipelineHistogram("FAILED"), "failed"],
+    [pipelineHistogram("CANCELLED"), "cancelled"],
   ]);
   histogram("atomic_queue_wait_seconds", "Time a pipeline waited for a running slot.", "queue", [
-    ["queue_wait", "admission"],
+    [QUEUE_WAIT_HISTOGRAM, "admission"],
   ]);
-  histogram("atomic_stage_duration_seconds", "Time spent in each stage.", "stage", [
-    ["stage_parsing", "PARSING"],
-    ["stage_generating", "GENERATING"],
-    ["stage_validating", "VALIDATING"],
-    ["stage_packaging", "PACKAGING"],
-    ["stage_exporting", "EXPORTING"],
-  ]);
+  histogram(
+    "atomic_stage_duration_seconds",
+    "Time spent in each stage.",
+    "stage",
+    StageName.options.map((stage): [string, string] => [stageHistogram(stage), stage]),
+  );
   return `${lines.join("\n")}\n`;
 }

@@ -1,15 +1,33 @@
-import type { AgentInfo } from "../scheduler/jobs.ts";
+import type { PipelineState, StageName } from "../../../shared/src/index.ts";
+import type { AgentInfo } from "../scheduler/agent-registry.ts";
 import type { HistogramState } from "./histogram.ts";
+
+/** The pool's counters, in the order the metrics routes list them. */
+export const COUNTERS = [
+  "total_requests",
+  "successful_requests",
+  "failed_requests",
+  "cancelled_requests",
+  "rejected_requests",
+] as const;
+export type Counter = (typeof COUNTERS)[number];
+
+/** The histogram of a pipeline's whole latency, by how it ended. */
+export function pipelineHistogram(state: Extract<PipelineState, "COMPLETED" | "FAILED" | "CANCELLED">): string {
+  return `pipeline_${state.toLowerCase()}`;
+}
+
+/** The histogram of one stage's durations. */
+export function stageHistogram(stage: StageName): string {
+  return `stage_${stage.toLowerCase()}`;
+}
+
+/** The histogram of the time pipelines wait for a running slot. */
+export const QUEUE_WAIT_HISTOGRAM = "queue_wait";
 
 /** Everything the metrics routes read from a pool's scheduler, in one RPC. */
 export interface MetricsSnapshot {
-  counters: {
-    total_requests: number;
-    successful_requests: number;
-    failed_requests: number;
-    cancelled_requests: number;
-    rejected_requests: number;
-  };
+  counters: Record<Counter, number>;
   histograms: Record<string, HistogramState>;
   active_pipelines: number;
   queue_size: number;

@@ -1,6 +1,7 @@
 import { FINAL_STATES } from "../../../shared/src/index.ts";
 import { ContentTracker, type EventLog, type StoredEvent } from "./event-log.ts";
-import { closeQuietly, sseFrame, wireEvent, type FanOut, type SocketAttachment } from "./fan-out.ts";
+import { closeQuietly } from "../sockets/close-quietly.ts";
+import { sseFrame, wireEvent, type FanOut, type SocketAttachment } from "./fan-out.ts";
 import type { PipelineRecord } from "./record.ts";
 
 function jsonError(status: number, code: string, message: string, requestId: string): Response {

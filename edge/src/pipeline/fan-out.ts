@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { closeQuietly } from "../sockets/close-quietly.ts";
 import type { StoredEvent } from "./event-log.ts";
 
 /** What a client socket remembers across hibernation (its attachment, far under 2 KB). */
@@ -7,6 +8,8 @@ export const SocketAttachment = z.object({
   role: z.enum(["start", "subscribe"]),
   /** Leave `content` out of chunks (`stream_mode: "delta"`). */
   delta_only: z.boolean(),
+  /** The request id of the HTTP upgrade, for the pipeline a `start` socket creates. */
+  request_id: z.string().optional(),
 });
 export type SocketAttachment = z.infer<typeof SocketAttachment>;
 
@@ -80,13 +83,5 @@ export class FanOut {
     for (const ws of this.#ctx.getWebSockets()) closeQuietly(ws, 1000, reason);
     for (const sub of this.#sse) sub.writer.close().catch(() => undefined);
     this.#sse.clear();
-  }
-}
-
-export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // Already closed: nothing left to release.
   }
 }

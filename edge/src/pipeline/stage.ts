@@ -7,6 +7,7 @@ import type {
   ValidationOutcome,
 } from "../../../shared/src/index.ts";
 import type { EdgeConfig } from "../config.ts";
+import type { JobOutcome } from "../jobs/outcome.ts";
 import type { EdgeLogger } from "../log.ts";
 import type { PipelineRecord } from "./record.ts";
 
@@ -20,10 +21,6 @@ export type StageStep =
    */
   | { kind: "job"; job: { kind: JobKind; payload: unknown; mode: "wait" | "if-available" } }
   | { kind: "fail"; error: ErrorBody; retryable: boolean };
-
-export type JobOutcome =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { code: ErrorBody["code"]; message: string; retryable: boolean } };
 
 /** What a stage handler sees of its pipeline. */
 export interface StageContext {
@@ -52,8 +49,11 @@ export interface StageHandler {
   /** Milliseconds one attempt may take before it counts as timed out (default ATOMIC_STAGE_TIMEOUT_MS). */
   timeoutMs?(config: EdgeConfig): number;
   start(ctx: StageContext): Promise<StageStep>;
-  /** A `job` step was refused at once (`if-available` and no agent free). */
-  onUnavailable?(ctx: StageContext): Promise<StageStep>;
+  /**
+   * No agent took the stage's job: refused at once (`if-available` and no agent free) or its wait
+   * ran out. Without a handler the stage fails with `error`, not to be retried.
+   */
+  onUnavailable?(ctx: StageContext, error: ErrorBody): Promise<StageStep>;
   /** A streamed event of the stage's job. */
   onEvent?(ctx: StageContext, event: JobEventBody): void;
   onResult(ctx: StageContext, outcome: JobOutcome): Promise<StageStep>;

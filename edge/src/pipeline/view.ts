@@ -14,6 +14,12 @@ function timingOf(stage: StageRecord): StageTiming {
   };
 }
 
+/** Each stage's timing as clients see it; stages a finished pipeline never reached are left out. */
+export function stageTimings(record: PipelineRecord): StageTiming[] {
+  const final = FINAL_STATES.has(record.state);
+  return record.stages.filter((s) => s.status !== "pending" || !final).map(timingOf);
+}
+
 /** The public view of a pipeline record (`GET /api/pipelines/:id`). */
 export function viewOf(record: PipelineRecord, lastSeq: number): PipelineView {
   const done = record.stages.filter((s) => s.status === "completed" || s.status === "skipped").length;
@@ -31,7 +37,7 @@ export function viewOf(record: PipelineRecord, lastSeq: number): PipelineView {
     updated_at: new Date(record.updated_at).toISOString(),
     finished_at: record.finished_at === null ? null : new Date(record.finished_at).toISOString(),
     processing_time_ms: record.finished_at === null ? null : record.finished_at - record.created_at,
-    stages: record.stages.filter((s) => s.status !== "pending" || !final).map(timingOf),
+    stages: stageTimings(record),
     last_seq: lastSeq,
     requirements: record.requirements,
     content_chars: record.content_chars,

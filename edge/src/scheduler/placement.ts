@@ -1,4 +1,5 @@
-import type { AgentInfo, JobSpec } from "./jobs.ts";
+import type { JobSpec } from "../jobs/job.ts";
+import type { AgentInfo } from "./agent-registry.ts";
 
 /** Whether an agent could run a job at all (connected, not draining, the kind, the labels). */
 export function canRun(agent: AgentInfo, spec: Pick<JobSpec, "kind" | "labels">): boolean {

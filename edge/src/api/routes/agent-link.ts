@@ -10,7 +10,7 @@ const AGENT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * `GET /agent/connect`: a host-agent's link (DESIGN §6). No token at the edge, or the wrong one,
- * and there is no socket. The upgrade goes to the AgentDO named by the agent's id.
+ * and there is no socket. The upgrade goes to the AgentLinkDO named by the agent's id.
  */
 agentLinkRoutes.get("/agent/connect", async (c) => {
   const expected = c.get("config").ATOMIC_AGENT_TOKEN;
@@ -31,5 +31,5 @@ agentLinkRoutes.get("/agent/connect", async (c) => {
   }
   const headers = new Headers(c.req.raw.headers);
   headers.set("X-Request-Id", c.get("requestId"));
-  return c.env.AGENT.getByName(agentId).fetch(new Request("https://agent/connect", { headers }));
+  return c.env.AGENT_LINK.getByName(agentId).fetch(new Request("https://agent/connect", { headers }));
 });

@@ -1,5 +1,5 @@
 import { GenerateResult } from "../../../../shared/src/index.ts";
-import { requirementsByRules } from "../rules.ts";
+import { requirementsOf } from "../rules.ts";
 import type { StageHandler } from "../stage.ts";
 
 /** GENERATING: an `llm.generate` job on a host-agent, its tokens streamed to every client. */
@@ -8,7 +8,7 @@ export const generatingStage: StageHandler = {
   applies: () => true,
   async start(ctx) {
     const { prompt, metadata = {} } = ctx.record.request;
-    const requirements = ctx.record.requirements ?? requirementsByRules(prompt, metadata);
+    const requirements = requirementsOf(ctx.record);
     return { kind: "job", job: { kind: "llm.generate", payload: { prompt, requirements, metadata }, mode: "wait" } };
   },
   onEvent(ctx, event) {

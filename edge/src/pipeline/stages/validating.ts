@@ -1,6 +1,6 @@
 import type { ExecuteRequest, SandboxLanguage, ValidationOutcome } from "../../../../shared/src/index.ts";
 import { ExecuteResult } from "../../../../shared/src/index.ts";
-import { requirementsByRules } from "../rules.ts";
+import { requirementsOf } from "../rules.ts";
 import { splitFiles } from "../split-files.ts";
 import type { StageContext, StageHandler, StageStep } from "../stage.ts";
 
@@ -30,8 +30,7 @@ export const validatingStage: StageHandler = {
   name: "VALIDATING",
   applies: (request) => request.metadata?.validate === true,
   async start(ctx) {
-    const { prompt, metadata = {} } = ctx.record.request;
-    const requirements = ctx.record.requirements ?? requirementsByRules(prompt, metadata);
+    const requirements = requirementsOf(ctx.record);
     const files = splitFiles(ctx.content(), requirements.entry_file, requirements.language);
     const language = RUNNABLE[requirements.language];
     const entry =
@@ -49,9 +48,13 @@ export const validatingStage: StageHandler = {
     };
     return { kind: "job", job: { kind: "sandbox.execute", payload: request, mode: "wait" } };
   },
+  /** No sandbox took the run: the files are still packaged, and the result says why they did not run. */
+  async onUnavailable(ctx, error) {
+    const requirements = requirementsOf(ctx.record);
+    return skipped(ctx, requirements.language, requirements.entry_file, `${error.code}: ${error.message}`);
+  },
   async onResult(ctx, outcome) {
-    const { prompt, metadata = {} } = ctx.record.request;
-    const requirements = ctx.record.requirements ?? requirementsByRules(prompt, metadata);
+    const requirements = requirementsOf(ctx.record);
     if (!outcome.ok) {
       if (outcome.error.retryable && outcome.error.code !== "no_agent")
         return { kind: "fail", error: outcome.error, retryable: true };

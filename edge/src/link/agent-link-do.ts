@@ -4,6 +4,7 @@ import type { AgentHealth, EdgeToAgent, ErrorCode, Hello, JobEvent, JobResult } 
 import {
   AgentHealth as AgentHealthSchema,
   AgentToEdge,
+  HEARTBEAT_MISSES,
   JobKind,
   LIMITS,
   LINK_VERSION,
@@ -11,9 +12,9 @@ import {
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { TextColumn } from "../storage/columns.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
-import { closeQuietly } from "../pipeline/fan-out.ts";
-import type { JobSpec } from "../scheduler/jobs.ts";
-import { jobOwner, ownerKey, parseOwnerKey } from "./owners.ts";
+import { closeQuietly } from "../sockets/close-quietly.ts";
+import { jobKey, type JobRef, type JobSpec } from "../jobs/job.ts";
+import { jobOwner, ownerKey, parseOwnerKey } from "../jobs/owner.ts";
 
 const LinkState = z.object({
   agent_id: z.string(),
@@ -47,12 +48,13 @@ const FrameType = z.object({ type: z.string() });
 const KNOWN_TYPES: ReadonlySet<string> = new Set(AgentToEdge.options.map((option) => option.shape.type.value));
 
 /**
- * The edge's end of one host-agent's link (DESIGN §6), named by agent id. Terminates its
- * WebSocket, keeps the jobs it was given, forwards their events and results to the pipelines
- * (which store and deduplicate them) and acks what is stored. When the agent vanishes it waits a
- * grace period, then hands every job back to its pipeline to be placed again with `attempt + 1`.
+ * The edge's end of one host-agent's link (DESIGN §6; the host-agent's end is
+ * `host-agent/src/link/`), named by agent id. Terminates its WebSocket, keeps the jobs it was
+ * given, forwards their events and results to their owners (which store and deduplicate them) and
+ * acks what is stored. When the agent vanishes it waits a grace period, then hands every job back
+ * to its owner to be placed again with `attempt + 1`.
  */
-export class AgentDO extends DurableObject<Env> {
+export class AgentLinkDO extends DurableObject<Env> {
   #sql: SqlStorage;
   #config: EdgeConfig;
   #log: EdgeLogger;
@@ -73,7 +75,7 @@ export class AgentDO extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS assigned (job_id TEXT NOT NULL, attempt INTEGER NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (job_id, attempt));`);
       for (const raw of this.#sql.exec("SELECT job_id, attempt, owner, kind FROM assigned")) {
         const job = JobRow.safeParse(raw);
-        if (job.success) this.#assigned.set(jobKey(job.data.job_id, job.data.attempt), job.data);
+        if (job.success) this.#assigned.set(jobKey(job.data), job.data);
       }
       const row = this.#sql.exec("SELECT body FROM link WHERE id = 1").toArray()[0];
       if (row) {
@@ -151,7 +153,7 @@ export class AgentDO extends DurableObject<Env> {
         this.#log.debug("job accepted", { job_id: msg.job_id, attempt: msg.attempt });
         return;
       case "job.rejected":
-        return this.#onRejected(msg.job_id, msg.attempt, msg.reason);
+        return this.#onRejected(msg, msg.reason);
       case "job.event":
         return this.#onEvent(ws, msg);
       case "job.result":
@@ -196,17 +198,17 @@ export class AgentDO extends DurableObject<Env> {
       this.#sendError(ws, "forbidden", `hello names agent ${hello.agent_id} but this link is for ${link.agent_id}`);
       return closeQuietly(ws, 1008, "agent id mismatch");
     }
-    const known = new Map(this.#jobs().map((job) => [`${job.job_id}#${job.attempt}`, job]));
+    const known = new Map(this.#jobs().map((job) => [jobKey(job), job]));
     const kept: JobRow[] = [];
-    const cancel: Array<{ job_id: string; attempt: number }> = [];
-    const acked: Array<{ job_id: string; attempt: number; seq: number }> = [];
+    const cancel: JobRef[] = [];
+    const acked: Array<JobRef & { seq: number }> = [];
     for (const running of hello.running) {
-      const job = known.get(`${running.job_id}#${running.attempt}`);
-      const status = job ? await jobOwner(this.env, job.owner).jobStatus(job.job_id, job.attempt) : null;
+      const job = known.get(jobKey(running));
+      const status = job ? await jobOwner(this.env, job.owner).jobStatus(refOf(job)) : null;
       if (job && status?.current) {
         kept.push(job);
         acked.push({ job_id: job.job_id, attempt: job.attempt, seq: status.last_seq });
-        known.delete(`${job.job_id}#${job.attempt}`);
+        known.delete(jobKey(job));
       } else {
         cancel.push(running);
       }
@@ -239,15 +241,15 @@ export class AgentDO extends DurableObject<Env> {
       capacity: hello.capacity.jobs,
       kinds: hello.capacity.kinds,
       health: hello.health,
-      jobs: kept.map((job) => ({ job_id: job.job_id, attempt: job.attempt })),
+      jobs: kept.map((job) => ({ job_id: job.job_id, attempt: job.attempt, owner: job.owner })),
     });
     await this.#armAlarm();
   }
 
   async #onEvent(ws: WebSocket, msg: JobEvent): Promise<void> {
-    const job = this.#job(msg.job_id, msg.attempt);
-    if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.seq);
-    const ack = await jobOwner(this.env, job.owner).jobEvent(msg.job_id, msg.attempt, msg.seq, msg.event);
+    const job = this.#job(msg);
+    if (!job) return this.#forgetUnknown(ws, msg, msg.seq);
+    const ack = await jobOwner(this.env, job.owner).jobEvent(refOf(job), msg.seq, msg.event);
     if (ack.status === "stale") return this.#cancelStale(ws, job);
     this.#send(ws, {
       v: LINK_VERSION,
@@ -260,14 +262,13 @@ export class AgentDO extends DurableObject<Env> {
   }
 
   async #onResult(ws: WebSocket, msg: JobResult): Promise<void> {
-    const job = this.#job(msg.job_id, msg.attempt);
-    if (!job) return this.#forgetUnknown(ws, msg.job_id, msg.attempt, msg.events);
+    const job = this.#job(msg);
+    if (!job) return this.#forgetUnknown(ws, msg, msg.events);
     const ack = await jobOwner(this.env, job.owner).jobResult(
-      msg.job_id,
-      msg.attempt,
+      refOf(job),
       msg.events,
       msg.outcome,
-      this.#link?.agent_id,
+      this.#link?.agent_id ?? "",
     );
     if (ack.status === "missing_events") {
       this.#send(ws, {
@@ -288,21 +289,23 @@ export class AgentDO extends DurableObject<Env> {
       seq: msg.events,
       result: true,
     });
-    // The owner may have freed the slot already, with its next call to the scheduler.
-    if (ack.released === true) this.#forget(job.job_id, job.attempt);
+    // A pipeline runs one job at a time: its next placement, or its end, frees this job's slot
+    // at the scheduler. Anything else (an execution's run, a result nobody waits for) frees it here.
+    if (ack.status === "stored" && job.owner.kind === "pipeline") this.#forget(job);
     else await this.#release(job);
   }
 
-  async #onRejected(jobId: string, attempt: number, reason: string): Promise<void> {
-    const job = this.#job(jobId, attempt);
+  async #onRejected(ref: JobRef, reason: string): Promise<void> {
+    const job = this.#job(ref);
     if (job) await this.#handBack(job, `the host-agent refused the job: ${reason}`);
   }
 
   /** An agent may only report on jobs it was given: anything else is acked away and cancelled. */
-  #forgetUnknown(ws: WebSocket, jobId: string, attempt: number, seq: number): void {
-    this.#log.warn("frame about a job this agent does not hold", { job_id: jobId, attempt });
-    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: jobId, attempt, seq, result: true });
-    this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id: jobId, attempt, reason: "not a job of this agent" });
+  #forgetUnknown(ws: WebSocket, ref: JobRef, seq: number): void {
+    const { job_id, attempt } = ref;
+    this.#log.warn("frame about a job this agent does not hold", { job_id, attempt });
+    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id, attempt, seq, result: true });
+    this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id, attempt, reason: "not a job of this agent" });
   }
 
   async #cancelStale(ws: WebSocket, job: JobRow): Promise<void> {
@@ -329,7 +332,7 @@ export class AgentDO extends DurableObject<Env> {
       ownerKey(spec.owner),
       spec.kind,
     );
-    this.#assigned.set(jobKey(spec.job_id, spec.attempt), {
+    this.#assigned.set(jobKey(spec), {
       job_id: spec.job_id,
       attempt: spec.attempt,
       owner: spec.owner,
@@ -345,15 +348,15 @@ export class AgentDO extends DurableObject<Env> {
       payload: spec.payload,
       deadline_ms: spec.deadline_ms,
     });
-    if (!sent) this.#forget(spec.job_id, spec.attempt);
+    if (!sent) this.#forget(spec);
     return sent;
   }
 
-  async cancelJob(jobId: string, attempt: number, reason: string): Promise<void> {
-    const job = this.#job(jobId, attempt);
+  async cancelJob(ref: JobRef, reason: string): Promise<void> {
+    const job = this.#job(ref);
     if (!job) return;
     const ws = this.#currentSocket();
-    if (ws) this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id: jobId, attempt, reason });
+    if (ws) this.#send(ws, { v: LINK_VERSION, type: "job.cancel", job_id: job.job_id, attempt: job.attempt, reason });
     await this.#release(job);
   }
 
@@ -373,7 +376,7 @@ export class AgentDO extends DurableObject<Env> {
       return;
     }
     const ws = this.#currentSocket();
-    if (link.connected && ws && now - this.#lastSeen > this.#config.ATOMIC_HEARTBEAT_MS * 3) {
+    if (link.connected && ws && now - this.#lastSeen > this.#config.ATOMIC_HEARTBEAT_MS * HEARTBEAT_MISSES) {
       closeQuietly(ws, 1011, "heartbeat timeout");
       await this.#disconnected("no heartbeat");
       return;
@@ -385,7 +388,7 @@ export class AgentDO extends DurableObject<Env> {
     const link = this.#link;
     if (!link) return;
     const at = link.connected
-      ? Date.now() + this.#config.ATOMIC_HEARTBEAT_MS * 3
+      ? Date.now() + this.#config.ATOMIC_HEARTBEAT_MS * HEARTBEAT_MISSES
       : (link.disconnected_at ?? Date.now()) + this.#config.ATOMIC_AGENT_GRACE_MS;
     await this.ctx.storage.setAlarm(at);
   }
@@ -395,14 +398,14 @@ export class AgentDO extends DurableObject<Env> {
   async #handBack(job: JobRow, reason: string): Promise<void> {
     await this.#release(job);
     await jobOwner(this.env, job.owner)
-      .jobLost(job.job_id, job.attempt, reason)
+      .jobLost(refOf(job), reason)
       .catch((error: unknown) => this.#log.error("could not hand a job back", { job_id: job.job_id, error }));
   }
 
   async #release(job: JobRow): Promise<void> {
-    this.#forget(job.job_id, job.attempt);
+    this.#forget(job);
     await this.#scheduler()
-      .jobReleased(job.job_id, job.attempt)
+      .jobReleased(refOf(job))
       .catch((error: unknown) => this.#log.error("could not release a job", { job_id: job.job_id, error }));
   }
 
@@ -418,13 +421,13 @@ export class AgentDO extends DurableObject<Env> {
     return [...this.#assigned.values()];
   }
 
-  #job(jobId: string, attempt: number): JobRow | null {
-    return this.#assigned.get(jobKey(jobId, attempt)) ?? null;
+  #job(ref: JobRef): JobRow | null {
+    return this.#assigned.get(jobKey(ref)) ?? null;
   }
 
-  #forget(jobId: string, attempt: number): void {
-    this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", jobId, attempt);
-    this.#assigned.delete(jobKey(jobId, attempt));
+  #forget(ref: JobRef): void {
+    this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", ref.job_id, ref.attempt);
+    this.#assigned.delete(jobKey(ref));
   }
 
   #isCurrent(ws: WebSocket): boolean {
@@ -465,6 +468,6 @@ export class AgentDO extends DurableObject<Env> {
   }
 }
 
-function jobKey(jobId: string, attempt: number): string {
-  return `${jobId}#${attempt}`;
+function refOf(job: JobRef): JobRef {
+  return { job_id: job.job_id, attempt: job.attempt };
 }

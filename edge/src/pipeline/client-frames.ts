@@ -1,0 +1,52 @@
+import type { ErrorBody, GenerateRequest } from "../../../shared/src/index.ts";
+import { ClientCommand, GenerateRequest as GenerateRequestSchema, LIMITS } from "../../../shared/src/index.ts";
+import type { z } from "zod";
+
+/** What a client's WebSocket frame asks for. */
+export type ClientFrame =
+  | { type: "start"; request: GenerateRequest }
+  | { type: "ping" }
+  | { type: "cancel" }
+  | { type: "error"; code: ErrorBody["code"]; message: string };
+
+const encoder = new TextEncoder();
+
+/**
+ * Reads one frame of a client socket. A `/ws/stream` socket whose pipeline has not started yet
+ * (`startable`) sends a generate request; afterwards only `ping` and `cancel` are understood.
+ * Anything else is an error to answer on the socket, which stays usable.
+ */
+export function readClientFrame(message: string | ArrayBuffer, startable: boolean, pipelineId: string | null): ClientFrame {
+  const size = typeof message === "string" ? encoder.encode(message).length : message.byteLength;
+  if (size > LIMITS.clientFrameMaxBytes) {
+    return { type: "error", code: "payload_too_large", message: `frames are limited to ${LIMITS.clientFrameMaxBytes} bytes` };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
+  } catch {
+    return { type: "error", code: "invalid_json", message: "message is not valid JSON" };
+  }
+  if (startable) {
+    const parsed = GenerateRequestSchema.safeParse(body);
+    return parsed.success
+      ? { type: "start", request: parsed.data }
+      : { type: "error", code: "invalid_request", message: describeIssues(parsed.error) };
+  }
+  const command = ClientCommand.safeParse(body);
+  if (!command.success) {
+    return {
+      type: "error",
+      code: "conflict",
+      message: `this connection already follows pipeline ${pipelineId ?? "(none)"}; send {"type":"cancel"} or open a new connection for another prompt`,
+    };
+  }
+  return { type: command.data.type };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}

@@ -13,19 +13,6 @@ export type ExecutionOutcome = { ok: true; result: ExecuteResult } | { ok: false
 /** How long a sandbox job may take beyond its own timeout (container start, output transfer). */
 const DEADLINE_SLACK_MS = 30_000;
 
-/** Objects that runs are spread over, per location. */
-const SHARDS = 16;
-
-/**
- * The object a new run goes to: one of a few per location (`colo`, when the runtime says where
- * it runs). Runs are short and keep nothing, so they share long-lived objects instead of each
- * creating one: a new SQLite-backed object costs its database files first (~7 ms a request in
- * the local runtime, docs/BENCHMARKS.md).
- */
-export function executionShard(colo: string | undefined): string {
-  return `${colo ?? "any"}-${Math.floor(Math.random() * SHARDS)}`;
-}
-
 interface Run extends TrackedJob {
   execution_id: string;
   request: ExecuteRequest;
@@ -57,7 +44,15 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
       return { ok: false, error: { code: "conflict", message: `execution ${executionId} already runs` } };
     }
     const done = new Promise<ExecutionOutcome>((finish) => {
-      this.#runs.set(jobId, { job_id: jobId, execution_id: executionId, request, pool, attempt: 1, last_seq: 0, finish });
+      this.#runs.set(jobId, {
+        job_id: jobId,
+        execution_id: executionId,
+        request,
+        pool,
+        attempt: 1,
+        last_seq: 0,
+        finish,
+      });
     });
     await this.#place(jobId);
     return done;
@@ -104,7 +99,10 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
         job.job_id,
         result.success
           ? { ok: true, result: result.data }
-          : { ok: false, error: { code: "sandbox_error", message: "the host-agent answered an invalid sandbox result" } },
+          : {
+              ok: false,
+              error: { code: "sandbox_error", message: "the host-agent answered an invalid sandbox result" },
+            },
       );
     }
     return { status: "stored", last_seq: tracked.job.last_seq };
@@ -114,7 +112,10 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
     if (!trackedStatus(this.#runs.get(job.job_id), job).current) return;
     this.#end(job.job_id, {
       ok: false,
-      error: { code: "sandbox_unavailable", message: `no host-agent with a Docker sandbox took the run: ${error.message}` },
+      error: {
+        code: "sandbox_unavailable",
+        message: `no host-agent with a Docker sandbox took the run: ${error.message}`,
+      },
     });
   }
 

@@ -16,10 +16,18 @@ const encoder = new TextEncoder();
  * (`startable`) sends a generate request; afterwards only `ping` and `cancel` are understood.
  * Anything else is an error to answer on the socket, which stays usable.
  */
-export function readClientFrame(message: string | ArrayBuffer, startable: boolean, pipelineId: string | null): ClientFrame {
+export function readClientFrame(
+  message: string | ArrayBuffer,
+  startable: boolean,
+  pipelineId: string | null,
+): ClientFrame {
   const size = typeof message === "string" ? encoder.encode(message).length : message.byteLength;
   if (size > LIMITS.clientFrameMaxBytes) {
-    return { type: "error", code: "payload_too_large", message: `frames are limited to ${LIMITS.clientFrameMaxBytes} bytes` };
+    return {
+      type: "error",
+      code: "payload_too_large",
+      message: `frames are limited to ${LIMITS.clientFrameMaxBytes} bytes`,
+    };
   }
   let body: unknown;
   try {

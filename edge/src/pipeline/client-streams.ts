@@ -8,6 +8,12 @@ function jsonError(status: number, code: string, message: string, requestId: str
   return Response.json({ success: false, error: { code, message }, request_id: requestId }, { status });
 }
 
+/** The `after` the route validated and put in the object's URL (0 when absent). */
+function afterOf(url: URL): number {
+  const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
+  return Number.isFinite(after) && after > 0 ? after : 0;
+}
+
 /**
  * How clients attach to a pipeline: WebSockets (hibernating, via the Durable Object's state) and
  * SSE streams. Each new one first gets what it missed from the event log, then live events from
@@ -49,10 +55,7 @@ export class ClientStreams {
     this.#ctx.acceptWebSocket(server, [role]);
     server.serializeAttachment(attachment);
     if (record) {
-      const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
-      this.replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
-        server.send(wireEvent(event, content, attachment.delta_only)),
-      );
+      this.replay(afterOf(url), (event, content) => server.send(wireEvent(event, content, attachment.delta_only)));
       // A close issued before the 101 reaches the client can be lost; close right after it.
       if (FINAL_STATES.has(record.state)) setTimeout(() => closeQuietly(server, 1000, "pipeline finished"), 0);
     } else {
@@ -67,13 +70,11 @@ export class ClientStreams {
   /** Opens an SSE stream of the events after `after`, then live ones. */
   openSse(url: URL, record: PipelineRecord | null): Response {
     if (!record) return jsonError(404, "not_found", "no such pipeline", "");
-    const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
+    const after = afterOf(url);
     const deltaOnly = url.searchParams.get("mode") === "delta" || record.request.metadata?.stream_mode === "delta";
     const final = FINAL_STATES.has(record.state);
     const stream = this.#fanOut.openSse(deltaOnly, (write) => {
-      this.replay(Number.isFinite(after) && after > 0 ? after : 0, (event, content) =>
-        write(sseFrame(event, content, deltaOnly)),
-      );
+      this.replay(after, (event, content) => write(sseFrame(event, content, deltaOnly)));
     });
     if (final) this.#fanOut.closeAll("pipeline finished");
     return new Response(stream, {

@@ -1,43 +1,13 @@
-import type {
-  ClientEvent,
-  ErrorBody,
-  GenerateRequest,
-  JobEventBody,
-  PipelineState,
-  StageName,
-} from "../../../shared/src/index.ts";
+import type { ErrorBody, JobEventBody, PipelineState, StageName } from "../../../shared/src/index.ts";
 import { FINAL_STATES } from "../../../shared/src/index.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
 import { isTracked, trackedStatus, trackEvent, trackResult } from "../jobs/job-tracker.ts";
 import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome.ts";
-import type { FinishedPipeline } from "../scheduler/scheduler-do.ts";
-import type { DistributiveOmit } from "./event-log.ts";
+import type { FinishedPipeline } from "../scheduler/reports.ts";
+import type { EventDraft, PipelineEffect } from "./effects.ts";
 import type { PipelineRecord, StageRecord } from "./record.ts";
 import type { StageStep } from "./stage.ts";
 import { stageTimings } from "./view.ts";
-
-/** An event to store in the log and then send to every client; chunks carry the running content. */
-export type EventDraft = DistributiveOmit<ClientEvent, "seq">;
-
-/**
- * What the pipeline's Durable Object must do after a transition, in order. The machine decides;
- * the object stores, sends, calls and schedules. Effects that run a stage's handler carry the
- * machine's epoch: an answer that comes back after the pipeline moved on is ignored.
- */
-export type PipelineEffect =
-  | { type: "emit"; event: EventDraft; content?: string }
-  | { type: "save" }
-  /** Only the small progress row (last event seq and content length), not the whole record. */
-  | { type: "save-progress" }
-  | { type: "start-stage"; stage: StageName; epoch: number }
-  | { type: "stage-event"; stage: StageName; event: JobEventBody }
-  | { type: "stage-result"; stage: StageName; outcome: JobOutcome; epoch: number }
-  | { type: "stage-unplaced"; stage: StageName; error: ErrorBody; epoch: number }
-  | { type: "place-job"; spec: JobSpec; epoch: number }
-  | { type: "cancel-job"; job: JobRef; reason: string }
-  | { type: "set-alarm"; at: number }
-  | { type: "purge" }
-  | { type: "finished"; summary: FinishedPipeline };
 
 /** The settings the machine decides with. */
 export interface MachineSettings {
@@ -54,48 +24,6 @@ export interface MachineSettings {
 }
 
 type FinalState = Extract<PipelineState, "COMPLETED" | "FAILED" | "CANCELLED">;
-
-/** A new pipeline's record, before it is queued: every stage its request runs, pending. */
-export function newPipelineRecord(
-  init: { id: string; request_id: string; request: GenerateRequest },
-  stages: readonly StageName[],
-  now: number,
-): PipelineRecord {
-  return {
-    id: init.id,
-    request_id: init.request_id,
-    request: init.request,
-    pool: init.request.metadata?.pool ?? "default",
-    priority: init.request.priority ?? "normal",
-    state: "IDLE",
-    created_at: now,
-    updated_at: now,
-    admitted_at: null,
-    finished_at: null,
-    stages: stages.map(
-      (stage): StageRecord => ({
-        stage,
-        status: "pending",
-        attempts: 0,
-        started_at: null,
-        duration_ms: null,
-        agent_id: null,
-      }),
-    ),
-    stage_index: -1,
-    stage_attempt: 0,
-    stage_retries: 0,
-    stage_deadline_at: null,
-    job: null,
-    requirements: null,
-    artifacts: null,
-    validation: null,
-    export: null,
-    error: null,
-    content_chars: 0,
-    cleanup_at: null,
-  };
-}
 
 /**
  * One pipeline's state machine (DESIGN §4): `QUEUED → stages in order → COMPLETED`, or `FAILED` /
@@ -254,7 +182,8 @@ export class PipelineMachine {
     const tracked = trackResult(this.record.job, job, events);
     const stage = this.stage;
     if (tracked.status === "missing_events") return { ack: tracked, effects: [] };
-    if (tracked.status === "stale" || !stage || this.final) return { ack: { status: "stale", last_seq: 0 }, effects: [] };
+    if (tracked.status === "stale" || !stage || this.final)
+      return { ack: { status: "stale", last_seq: 0 }, effects: [] };
     this.record.job = null;
     if (agentId !== "") stage.agent_id = agentId;
     return {
@@ -375,7 +304,14 @@ export class PipelineMachine {
       return [
         {
           type: "emit",
-          event: { type: "stage", pipeline_id: record.id, stage: stage.stage, status, attempt: record.stage_attempt, reason },
+          event: {
+            type: "stage",
+            pipeline_id: record.id,
+            stage: stage.stage,
+            status,
+            attempt: record.stage_attempt,
+            reason,
+          },
         },
         ...this.#startStage(record.stage_index, now),
       ];

@@ -11,7 +11,9 @@ import { ClientStreams } from "./client-streams.ts";
 import { ContentTracker, EventLog } from "./event-log.ts";
 import { FanOut, readAttachment } from "./fan-out.ts";
 import { artifactKeys } from "./links.ts";
-import { newPipelineRecord, PipelineMachine, type MachineSettings, type PipelineEffect } from "./machine.ts";
+import type { PipelineEffect } from "./effects.ts";
+import { PipelineMachine, type MachineSettings } from "./machine.ts";
+import { newPipelineRecord } from "./record.ts";
 import { PipelineStore } from "./pipeline-store.ts";
 import type { StageContext, StageHandler, StageStep } from "./stage.ts";
 import { STAGES } from "./stages/index.ts";
@@ -187,7 +189,11 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       return;
     }
     const requestId = readAttachment(ws).request_id ?? crypto.randomUUID();
-    const outcome = await this.create({ id: this.ctx.id.name ?? crypto.randomUUID(), request_id: requestId, request: frame.request });
+    const outcome = await this.create({
+      id: this.ctx.id.name ?? crypto.randomUUID(),
+      request_id: requestId,
+      request: frame.request,
+    });
     if (!outcome.ok) return sendError(ws, outcome.error.code, outcome.error.message);
     if (frame.request.metadata?.stream_mode === "delta") ws.serializeAttachment({ ...attachment, delta_only: true });
   }
@@ -317,8 +323,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       content: () => machine.content,
       appendContent: (delta) => now(machine.appendContent(delta)),
       finishContent: () => now(machine.finishContent()),
-      emitValidation: (outcome) =>
-        now(machine.emit({ type: "validation", pipeline_id: machine.record.id, outcome })),
+      emitValidation: (outcome) => now(machine.emit({ type: "validation", pipeline_id: machine.record.id, outcome })),
     };
   }
 

@@ -62,3 +62,43 @@ export const PipelineRecord = z.object({
   cleanup_at: z.number().nullable(),
 });
 export type PipelineRecord = z.infer<typeof PipelineRecord>;
+
+/** A new pipeline's record, before it is queued: every stage its request runs, pending. */
+export function newPipelineRecord(
+  init: { id: string; request_id: string; request: GenerateRequest },
+  stages: readonly StageName[],
+  now: number,
+): PipelineRecord {
+  return {
+    id: init.id,
+    request_id: init.request_id,
+    request: init.request,
+    pool: init.request.metadata?.pool ?? "default",
+    priority: init.request.priority ?? "normal",
+    state: "IDLE",
+    created_at: now,
+    updated_at: now,
+    admitted_at: null,
+    finished_at: null,
+    stages: stages.map((stage): StageRecord => ({
+      stage,
+      status: "pending",
+      attempts: 0,
+      started_at: null,
+      duration_ms: null,
+      agent_id: null,
+    })),
+    stage_index: -1,
+    stage_attempt: 0,
+    stage_retries: 0,
+    stage_deadline_at: null,
+    job: null,
+    requirements: null,
+    artifacts: null,
+    validation: null,
+    export: null,
+    error: null,
+    content_chars: 0,
+    cleanup_at: null,
+  };
+}

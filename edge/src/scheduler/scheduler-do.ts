@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { AgentHealth, ErrorBody, JobKind, Labels, Priority, StageName } from "../../../shared/src/index.ts";
+import type { AgentHealth, ErrorBody, Priority } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
@@ -7,27 +7,9 @@ import { jobOwner } from "../jobs/owner.ts";
 import { pipelineHistogram, QUEUE_WAIT_HISTOGRAM, stageHistogram, type MetricsSnapshot } from "../metrics/snapshot.ts";
 import { Admission, retryAfterSeconds, type EnqueueOutcome } from "./admission.ts";
 import { AgentRegistry } from "./agent-registry.ts";
-import { JobPlacement, type KeptJob, type PlaceOutcome } from "./job-placement.ts";
+import { JobPlacement, type PlaceOutcome } from "./job-placement.ts";
 import { PoolMetrics } from "./pool-metrics.ts";
-
-export interface FinishedPipeline {
-  pipeline_id: string;
-  state: "COMPLETED" | "FAILED" | "CANCELLED";
-  latency_ms: number;
-  queue_ms: number;
-  admitted: boolean;
-  stages: Array<{ stage: StageName; duration_ms: number }>;
-}
-
-export interface AgentUp {
-  agent_id: string;
-  labels: Labels;
-  capacity: number;
-  kinds: JobKind[];
-  health: AgentHealth;
-  /** Jobs it still runs from before (kept across a reconnect). */
-  jobs: KeptJob[];
-}
+import type { AgentUp, FinishedPipeline } from "./reports.ts";
 
 /**
  * One pool's scheduler (DESIGN §3), the RPC surface over its parts: admission (the running set and
@@ -140,7 +122,9 @@ export class SchedulerDO extends DurableObject<Env> {
       };
       await jobOwner(this.env, spec.owner)
         .jobUnplaced({ job_id: spec.job_id, attempt: spec.attempt }, error)
-        .catch((err: unknown) => this.#log.error("could not report an unplaced job", { job_id: spec.job_id, error: err }));
+        .catch((err: unknown) =>
+          this.#log.error("could not report an unplaced job", { job_id: spec.job_id, error: err }),
+        );
     }
     await this.#armAlarm();
   }

@@ -10,7 +10,7 @@ import type {
   JobResult,
   Labels,
 } from "../../../shared/src/index.ts";
-import { AGENT_ID_HEADER, EdgeToAgent, LINK_VERSION } from "../../../shared/src/index.ts";
+import { AGENT_ID_HEADER, EdgeToAgent, HEARTBEAT_MISSES, LINK_VERSION } from "../../../shared/src/index.ts";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
 
@@ -296,7 +296,7 @@ export class LinkClient {
     this.#heartbeatTimer = setInterval(() => {
       const ws = this.#ws;
       if (!ws) return;
-      if (Date.now() - this.#lastFrameAt > this.#heartbeatMs * 3) {
+      if (Date.now() - this.#lastFrameAt > this.#heartbeatMs * HEARTBEAT_MISSES) {
         this.#log.warn("the edge stopped answering; reconnecting", { silent_ms: Date.now() - this.#lastFrameAt });
         ws.terminate();
         return;

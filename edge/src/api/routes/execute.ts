@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { ExecuteRequest } from "../../../../shared/src/index.ts";
-import { executionShard } from "../../execution/execution-do.ts";
+import { executionShard } from "../../execution/shards.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError, describeZodError, readJson } from "../errors.ts";
 

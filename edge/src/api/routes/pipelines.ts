@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { FINAL_STATES } from "../../../../shared/src/index.ts";
 import { artifactKeys } from "../../pipeline/links.ts";
 import { safeRelativePath } from "../../pipeline/split-files.ts";
+import { parseAfter } from "../after-param.ts";
 import { PIPELINE_ID, type AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
@@ -15,11 +16,7 @@ function pipelineId(c: Context<AppEnv>): string {
 }
 
 function afterParam(c: Context<AppEnv>): number {
-  const raw = c.req.query("after") ?? c.req.header("Last-Event-ID") ?? "0";
-  const after = Number(raw);
-  if (!Number.isInteger(after) || after < 0)
-    throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${raw}`);
-  return after;
+  return parseAfter(c.req.query("after") ?? c.req.header("Last-Event-ID"));
 }
 
 /** `GET /api/pipelines/:id`: state, stage, progress, timings, result or error. */

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { parseAfter } from "../after-param.ts";
 import { PIPELINE_ID, type AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
@@ -34,10 +35,7 @@ streamRoutes.get("/ws/pipelines/:id", async (c) => {
   requireUpgrade(c.req.raw);
   const id = c.req.param("id");
   if (!PIPELINE_ID.test(id)) throw new ApiError("not_found", `no pipeline ${id}`);
-  const rawAfter = c.req.query("after") ?? "0";
-  const after = Number(rawAfter);
-  if (!Number.isInteger(after) || after < 0)
-    throw new ApiError("invalid_request", `after must be a whole number >= 0, not ${rawAfter}`);
+  const after = parseAfter(c.req.query("after"));
   const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
   return c.env.PIPELINE.getByName(id).fetch(
     forward(c.req.raw, `https://pipeline/ws?role=subscribe&after=${after}${mode}`, c.get("requestId")),

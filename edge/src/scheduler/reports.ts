@@ -1,0 +1,23 @@
+import type { AgentHealth, JobKind, Labels, StageName } from "../../../shared/src/index.ts";
+import type { KeptJob } from "./job-placement.ts";
+
+/** What a pipeline reports to its pool's scheduler when it ends: for admission and the metrics. */
+export interface FinishedPipeline {
+  pipeline_id: string;
+  state: "COMPLETED" | "FAILED" | "CANCELLED";
+  latency_ms: number;
+  queue_ms: number;
+  admitted: boolean;
+  stages: Array<{ stage: StageName; duration_ms: number }>;
+}
+
+/** What an agent link reports to its pool's scheduler when its host-agent says hello. */
+export interface AgentUp {
+  agent_id: string;
+  labels: Labels;
+  capacity: number;
+  kinds: JobKind[];
+  health: AgentHealth;
+  /** Jobs it still runs from before (kept across a reconnect). */
+  jobs: KeptJob[];
+}

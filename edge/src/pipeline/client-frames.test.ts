@@ -2,6 +2,14 @@ import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../../shared/src/index.ts";
 import { readClientFrame } from "./client-frames.ts";
 
+/** A binary WebSocket message holding `text`. */
+function binary(text: string): ArrayBuffer {
+  const bytes = new TextEncoder().encode(text);
+  const buffer = new ArrayBuffer(bytes.length);
+  new Uint8Array(buffer).set(bytes);
+  return buffer;
+}
+
 describe("client frames", () => {
   it("starts a pipeline from the first frame of a /ws/stream socket", () => {
     const frame = readClientFrame(JSON.stringify({ prompt: "hi", metadata: { language: "python" } }), true, null);
@@ -16,7 +24,7 @@ describe("client frames", () => {
 
   it("understands ping and cancel once the socket follows a pipeline, and nothing else", () => {
     expect(readClientFrame('{"type":"ping"}', false, "p1")).toEqual({ type: "ping" });
-    expect(readClientFrame(new TextEncoder().encode('{"type":"cancel"}').buffer, false, "p1")).toEqual({
+    expect(readClientFrame(binary('{"type":"cancel"}'), false, "p1")).toEqual({
       type: "cancel",
     });
     const other = readClientFrame(JSON.stringify({ prompt: "another" }), false, "p1");

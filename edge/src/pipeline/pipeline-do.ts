@@ -10,13 +10,14 @@ import { readClientFrame } from "./client-frames.ts";
 import { ClientStreams } from "./client-streams.ts";
 import { ContentTracker, EventLog } from "./event-log.ts";
 import { FanOut, readAttachment } from "./fan-out.ts";
+import { FinishWaiters } from "./finish-waiters.ts";
 import { artifactKeys } from "./links.ts";
 import type { PipelineEffect } from "./effects.ts";
 import { PipelineMachine, type MachineSettings } from "./machine.ts";
 import { newPipelineRecord } from "./record.ts";
 import { PipelineStore } from "./pipeline-store.ts";
-import type { StageContext, StageHandler, StageStep } from "./stage.ts";
-import { STAGES } from "./stages/index.ts";
+import type { StageContext } from "./stage.ts";
+import { runStage, stageEvent, stagesFor, stageTimeoutMs } from "./stage-runner.ts";
 import { viewOf } from "./view.ts";
 
 export interface CreatePipeline {
@@ -26,8 +27,6 @@ export interface CreatePipeline {
 }
 
 export type CreateOutcome = { ok: true; view: PipelineView } | { ok: false; error: ErrorBody; retry_after_s?: number };
-
-const STAGE_BY_NAME = new Map<StageName, StageHandler>(STAGES.map((stage) => [stage.name, stage]));
 
 /**
  * One pipeline (DESIGN §4), named by pipeline id: the shell around its state machine
@@ -42,7 +41,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   #fanOut: FanOut;
   #streams!: ClientStreams;
   #machine: PipelineMachine | null = null;
-  #waiters = new Set<() => void>();
+  #waiters = new FinishWaiters();
   #config: EdgeConfig;
   #settings: MachineSettings;
   #logger: EdgeLogger;
@@ -55,7 +54,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
     this.#settings = {
       stageRetries: config.ATOMIC_STAGE_RETRIES,
       maxAttempts: config.ATOMIC_MAX_ATTEMPTS,
-      stageTimeoutMs: (stage) => STAGE_BY_NAME.get(stage)?.timeoutMs?.(config) ?? config.ATOMIC_STAGE_TIMEOUT_MS,
+      stageTimeoutMs: (stage) => stageTimeoutMs(stage, config),
       agentWaitMs: config.ATOMIC_AGENT_WAIT_MS,
       retentionMs: config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000,
     };
@@ -82,8 +81,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   /** Creates the pipeline and puts it in its pool's queue. */
   async create(init: CreatePipeline): Promise<CreateOutcome> {
     if (this.#machine) return { ok: false, error: { code: "conflict", message: `pipeline ${init.id} already exists` } };
-    const applicable = STAGES.filter((stage) => stage.applies(init.request)).map((stage) => stage.name);
-    const record = newPipelineRecord(init, applicable, Date.now());
+    const record = newPipelineRecord(init, stagesFor(init.request), Date.now());
     this.#logger = this.#logger.child({ pipeline_id: init.id, request_id: init.request_id });
     const outcome = await this.#scheduler(record.pool).enqueue({ pipeline_id: init.id, priority: record.priority });
     if (outcome.status === "full") {
@@ -117,17 +115,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   /** Resolves with the final view and content once the pipeline ends, or the current ones after `timeoutMs`. */
   async waitForFinish(timeoutMs: number): Promise<{ view: PipelineView; content: string } | null> {
     if (!this.#machine) return null;
-    if (!this.#machine.final) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.#waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        this.#waiters.add(done);
-      });
-    }
+    if (!this.#machine.final) await this.#waiters.wait(timeoutMs);
     return this.#machine ? { view: this.#view(this.#machine), content: this.#machine.content } : null;
   }
 
@@ -253,18 +241,11 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       case "set-alarm":
         return this.#applyNow([effect]);
       case "start-stage":
-        return this.#runHandler(effect.stage, effect.epoch, (handler, ctx) => handler.start(ctx));
-      case "stage-event":
-        STAGE_BY_NAME.get(effect.stage)?.onEvent?.(this.#stageContext(machine, effect.stage), effect.event);
-        return;
       case "stage-result":
-        return this.#runHandler(effect.stage, effect.epoch, (handler, ctx) => handler.onResult(ctx, effect.outcome));
       case "stage-unplaced":
-        return this.#runHandler(effect.stage, effect.epoch, async (handler, ctx) =>
-          handler.onUnavailable
-            ? handler.onUnavailable(ctx, effect.error)
-            : { kind: "fail", error: effect.error, retryable: false },
-        );
+        return this.#apply(await runStage(machine, effect, this.#stageContext(machine, effect.stage), this.#logger));
+      case "stage-event":
+        return stageEvent(effect, this.#stageContext(machine, effect.stage));
       case "place-job": {
         const placed = await this.#scheduler().placeJob(effect.spec);
         return this.#apply(machine.placed(effect.epoch, effect.spec, placed.status));
@@ -278,7 +259,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
         return this.#purge(machine.record.id);
       case "finished":
         this.#fanOut.closeAll("pipeline finished");
-        for (const waiter of [...this.#waiters]) waiter();
+        this.#waiters.releaseAll();
         this.#logger.info("pipeline finished", {
           state: effect.summary.state,
           processing_time_ms: effect.summary.latency_ms,
@@ -291,25 +272,6 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
           );
         return;
     }
-  }
-
-  /** Runs one of a stage handler's steps and feeds its answer back to the machine. */
-  async #runHandler(
-    stage: StageName,
-    epoch: number,
-    run: (handler: StageHandler, ctx: StageContext) => Promise<StageStep>,
-  ): Promise<void> {
-    const machine = this.#machine;
-    const handler = STAGE_BY_NAME.get(stage);
-    if (!machine || !handler) return;
-    let effects: PipelineEffect[];
-    try {
-      effects = machine.stepped(epoch, await run(handler, this.#stageContext(machine, stage)), Date.now());
-    } catch (error) {
-      this.#logger.error("stage failed unexpectedly", { stage, error });
-      effects = machine.stageThrew(epoch, String(error), Date.now());
-    }
-    await this.#apply(effects);
   }
 
   #stageContext(machine: PipelineMachine, stage: StageName): StageContext {

@@ -40,7 +40,11 @@ export class PipelineStore {
     const progress = ProgressRow.safeParse(
       this.#sql.exec("SELECT job_id, attempt, last_seq, content_chars FROM progress WHERE id = 1").toArray()[0],
     );
-    if (progress.success && record.job?.job_id === progress.data.job_id && record.job.attempt === progress.data.attempt) {
+    if (
+      progress.success &&
+      record.job?.job_id === progress.data.job_id &&
+      record.job.attempt === progress.data.attempt
+    ) {
       record.job.last_seq = Math.max(record.job.last_seq, progress.data.last_seq);
       record.content_chars = Math.max(record.content_chars, progress.data.content_chars);
     }

@@ -57,6 +57,9 @@ export function requirementsByRules(prompt: string, metadata: Record<string, unk
 }
 
 /** A pipeline's requirements: what PARSING settled on, or the rules' answer before it has. */
-export function requirementsOf(pipeline: { requirements: Requirements | null; request: GenerateRequest }): Requirements {
+export function requirementsOf(pipeline: {
+  requirements: Requirements | null;
+  request: GenerateRequest;
+}): Requirements {
   return pipeline.requirements ?? requirementsByRules(pipeline.request.prompt, pipeline.request.metadata ?? {});
 }

@@ -27,7 +27,8 @@ export class Admission {
     sql.exec(`CREATE TABLE IF NOT EXISTS queue (pipeline_id TEXT PRIMARY KEY, rank INTEGER NOT NULL, n INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS queue_order ON queue (rank, n);
       CREATE TABLE IF NOT EXISTS running (pipeline_id TEXT PRIMARY KEY, admitted_at INTEGER NOT NULL);`);
-    for (const row of sql.exec("SELECT pipeline_id FROM running")) this.#running.add(TextColumn.parse(row["pipeline_id"]));
+    for (const row of sql.exec("SELECT pipeline_id FROM running"))
+      this.#running.add(TextColumn.parse(row["pipeline_id"]));
     this.#queued = NumberColumn.parse(sql.exec("SELECT COUNT(*) AS n FROM queue").one()["n"]);
   }
 

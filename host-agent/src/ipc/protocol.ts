@@ -9,7 +9,6 @@ import { z } from "zod";
 /** Longest line either side may send, in bytes, not counting its newline. */
 export const IPC_MAX_LINE_BYTES = 1_048_576;
 export const IPC_DEFAULT_SOCKET = "/tmp/atomic_llm_agent.sock";
-export const IPC_PROTOCOL_VERSION = 1;
 
 /** Ids are chosen by the client, unique among the requests in flight on one connection. */
 export const IpcId = z.string().min(1).max(128);

@@ -12,7 +12,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,24 +125,6 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return agent;
-}
-
-/** Resolves once something accepts connections at `path` (polling; for agents started elsewhere). */
-export async function waitForSocket(path: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const connected = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ path });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (connected) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens at ${path} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Resolves when `predicate()` holds, checking every `everyMs`; rejects after `timeoutMs`. */

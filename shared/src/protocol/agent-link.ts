@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ErrorCode } from "../errors.ts";
+import { LIMITS } from "../limits.ts";
 import { ExportTarget, Labels, PoolName, Requirements } from "./common.ts";
-import { ExecuteRequest, ExecuteResult } from "./sandbox.ts";
 
 /**
  * The agent link (DESIGN §6): one WebSocket per host-agent to `/agent/connect`. Every frame is a
@@ -79,19 +79,6 @@ export const ExportResult = z.object({
 });
 export type ExportResult = z.infer<typeof ExportResult>;
 
-export const JobPayloads = {
-  "llm.parse": ParsePayload,
-  "llm.generate": GeneratePayload,
-  "sandbox.execute": ExecuteRequest,
-  export: ExportPayload,
-} as const;
-export const JobResults = {
-  "llm.parse": ParseResult,
-  "llm.generate": GenerateResult,
-  "sandbox.execute": ExecuteResult,
-  export: ExportResult,
-} as const;
-
 /** The error of a failed job; `retryable` says whether the same job may succeed if tried again. */
 export const JobError = z.object({
   code: ErrorCode,
@@ -102,8 +89,12 @@ export type JobError = z.infer<typeof JobError>;
 
 /** One event of a running job: generated text, sandbox output, or a progress note. */
 export const JobEventBody = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("token"), text: z.string().max(262_144) }),
-  z.object({ kind: z.literal("output"), stream: z.enum(["stdout", "stderr"]), text: z.string().max(262_144) }),
+  z.object({ kind: z.literal("token"), text: z.string().max(LIMITS.agentChunkMaxChars) }),
+  z.object({
+    kind: z.literal("output"),
+    stream: z.enum(["stdout", "stderr"]),
+    text: z.string().max(LIMITS.agentChunkMaxChars),
+  }),
   z.object({ kind: z.literal("progress"), message: z.string().max(1024) }),
 ]);
 export type JobEventBody = z.infer<typeof JobEventBody>;

@@ -14,7 +14,7 @@
  * its two sections the program inherits stdin positioned exactly at the request's stdin, and the
  * files are unpacked byte for byte by tar.
  */
-import { buildTar } from "./tar.ts";
+import { buildTar } from "../../../shared/src/archive/tar.ts";
 import type { Program } from "./program.ts";
 
 const LENGTH_DIGITS = 16;

@@ -3,7 +3,12 @@
  * path that does not fit ustar's name/prefix fields. Regular files only; GNU tar in the image
  * creates parent directories on extraction.
  */
-import type { WorkspaceFile } from "./program.ts";
+
+/** One regular file in an archive: its relative path with `/` separators, and its exact bytes. */
+export interface TarEntry {
+  path: string;
+  bytes: Uint8Array;
+}
 
 const BLOCK = 512;
 const encoder = new TextEncoder();
@@ -64,7 +69,7 @@ function paxPathRecord(path: Uint8Array): Uint8Array {
 }
 
 /** The tar archive (as the list of its pieces, to write in order) holding `files`. */
-export function buildTar(files: readonly WorkspaceFile[], mtime = new Date()): Uint8Array[] {
+export function buildTar(files: readonly TarEntry[], mtime = new Date()): Uint8Array[] {
   const seconds = Math.floor(mtime.getTime() / 1000);
   const pieces: Uint8Array[] = [];
   for (const file of files) {

@@ -4,7 +4,7 @@ import { artifactKeys } from "../links.ts";
 import { requirementsByRules } from "../rules.ts";
 import { splitFiles } from "../split-files.ts";
 import type { StageHandler } from "../stage.ts";
-import { buildTar } from "../tar.ts";
+import { buildTarBytes } from "../../../../shared/src/archive/tar.ts";
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
@@ -55,7 +55,7 @@ export const packagingStage: StageHandler = {
         language: file.language,
       })),
     );
-    const bundle = buildTar(encoded.map((file) => ({ path: file.path, bytes: file.bytes })));
+    const bundle = buildTarBytes(encoded.map((file) => ({ path: file.path, bytes: file.bytes })));
     const total = entries.reduce((sum, file) => sum + file.size, 0);
     const manifest: ArtifactManifest = {
       pipeline_id: id,

@@ -3,7 +3,6 @@ import { FINAL_STATES } from "../../../shared/src/index.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
 import { isTracked, trackedStatus, trackEvent, trackResult } from "../jobs/job-tracker.ts";
 import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome.ts";
-import type { FinishedPipeline } from "../scheduler/reports.ts";
 import type { EventDraft, PipelineEffect } from "./effects.ts";
 import type { PipelineRecord, StageRecord } from "./record.ts";
 import type { StageStep } from "./stage.ts";

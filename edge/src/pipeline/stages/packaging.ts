@@ -1,7 +1,7 @@
 import type { ArtifactFile, ArtifactManifest, ArtifactsSummary } from "../../../../shared/src/index.ts";
 import { LIMITS } from "../../../../shared/src/index.ts";
 import { artifactKeys } from "../links.ts";
-import { requirementsByRules } from "../rules.ts";
+import { requirementsOf } from "../rules.ts";
 import { splitFiles } from "../split-files.ts";
 import type { StageHandler } from "../stage.ts";
 import { buildTarBytes } from "../../../../shared/src/archive/tar.ts";
@@ -21,8 +21,7 @@ export const packagingStage: StageHandler = {
   timeoutMs: (config) => Math.min(config.ATOMIC_STAGE_TIMEOUT_MS, 60_000),
   async start(ctx) {
     const id = ctx.record.id;
-    const { prompt, metadata = {} } = ctx.record.request;
-    const requirements = ctx.record.requirements ?? requirementsByRules(prompt, metadata);
+    const requirements = requirementsOf(ctx.record);
     const files = splitFiles(ctx.content(), requirements.entry_file, requirements.language);
     if (files.length > LIMITS.artifactMaxFiles) {
       return {

@@ -9,7 +9,7 @@
  */
 import { ConfigError, loadConfig } from "./config.ts";
 import { HostAgent } from "./host-agent.ts";
-import { createLlmSide } from "./llm-side.ts";
+import { createLlmClient } from "./ipc/index.ts";
 import { createLogger } from "./log.ts";
 
 async function main(): Promise<void> {
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.ATOMIC_LOG_LEVEL, { service: "host-agent" });
-  const agent = new HostAgent(config, createLlmSide(config, logger), logger);
+  const agent = new HostAgent(config, createLlmClient(config, logger), logger);
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

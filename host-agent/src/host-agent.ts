@@ -1,21 +1,13 @@
 import type { AgentHealth } from "../../shared/src/index.ts";
 import type { HostAgentConfig } from "./config.ts";
-import { createHandlers, type LlmClient } from "./jobs/handlers.ts";
+import type { LlmClient } from "./ipc/index.ts";
+import { createHandlers } from "./jobs/handlers.ts";
 import { JobRunner } from "./jobs/job-runner.ts";
 import { LinkClient } from "./link/link-client.ts";
 import type { Logger } from "./log.ts";
 import { DockerSandbox, sandboxOptionsFromEnv } from "./sandbox/index.ts";
 
 export const VERSION = "0.1.0";
-
-/** What the host-agent needs of the LLM side: jobs, and the latest health it saw. */
-export interface LlmSide extends LlmClient {
-  start(): void;
-  health(): AgentHealth["llm"];
-  /** Calls `listener` whenever the LLM agent's health changes. */
-  onHealthChange(listener: () => void): void;
-  close(): Promise<void>;
-}
 
 /**
  * The host-agent: links to the edge, runs the jobs it is given (LLM through the IPC pool, code in
@@ -24,14 +16,14 @@ export interface LlmSide extends LlmClient {
 export class HostAgent {
   readonly config: HostAgentConfig;
   readonly #log: Logger;
-  readonly #llm: LlmSide;
+  readonly #llm: LlmClient;
   #sandbox: DockerSandbox | null = null;
   #docker: AgentHealth["docker"] = { status: "unavailable", detail: "not checked yet" };
   #runner: JobRunner | null = null;
   #link: LinkClient | null = null;
   #dockerTimer: NodeJS.Timeout | null = null;
 
-  constructor(config: HostAgentConfig, llm: LlmSide, logger: Logger) {
+  constructor(config: HostAgentConfig, llm: LlmClient, logger: Logger) {
     this.config = config;
     this.#llm = llm;
     this.#log = logger.child({ agent_id: config.ATOMIC_AGENT_ID });

@@ -9,4 +9,6 @@ export type {
   IpcStreamOptions,
 } from "./ipc-pool.ts";
 export { IpcError } from "./ipc-error.ts";
+export { createLlmClient } from "./llm-client.ts";
+export type { LlmClient } from "./llm-client.ts";
 export * from "./protocol.ts";

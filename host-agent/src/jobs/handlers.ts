@@ -10,19 +10,12 @@ import type { JobKind } from "../../../shared/src/index.ts";
 import { exportToFilesystem } from "../export/filesystem-export.ts";
 import { fetchFiles } from "../export/fetch-files.ts";
 import { exportToGit } from "../export/git-export.ts";
+import type { LlmClient } from "../ipc/index.ts";
 import { JobFailure, toJobError } from "./job-failure.ts";
 import type { JobHandler } from "./job-runner.ts";
 
-/** What the LLM handlers need of the IPC pool. */
-export interface LlmClient {
-  /** Looks at the agent's health now (its listeners hear of a change before this resolves). */
-  refreshHealth(): Promise<void>;
-  parse(payload: ParsePayload, options: { signal?: AbortSignal }): Promise<unknown>;
-  generate(
-    payload: GeneratePayload,
-    options: { signal?: AbortSignal; onChunk: (delta: string) => void },
-  ): Promise<unknown>;
-}
+/** What the LLM handlers need of the LLM client. */
+type LlmCalls = Pick<LlmClient, "refreshHealth" | "parse" | "generate">;
 
 /** What the sandbox handler needs of the Docker sandbox. */
 export interface SandboxRunner {
@@ -57,7 +50,7 @@ function parsePayload<T>(
  * first, so the edge hears "unavailable" before it hears of the failure and does not place the
  * retry here until the agent is back.
  */
-async function withFreshHealth<T>(llm: LlmClient, call: () => Promise<T>): Promise<T> {
+async function withFreshHealth<T>(llm: LlmCalls, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -69,7 +62,7 @@ async function withFreshHealth<T>(llm: LlmClient, call: () => Promise<T>): Promi
 
 /** The handler of each job kind this host runs; kinds it cannot run are left out. */
 export function createHandlers(deps: {
-  llm: LlmClient;
+  llm: LlmCalls;
   sandbox: SandboxRunner | null;
   exportDir: string;
   edgeUrl: string;

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
+import type { Draining, Heartbeat, Hello, JobEvent } from "../../shared/src/index.ts";
 import { startEdge, type EdgeHandle } from "../support/edge.ts";
 import { FakeAgent, HEALTHY } from "../support/fake-agent.ts";
 import { getJson, parseSse, postJson, until } from "../support/http.ts";
@@ -9,6 +11,9 @@ beforeAll(async () => {
   edge = await startEdge({ ATOMIC_AGENT_GRACE_MS: "700", ATOMIC_AGENT_WAIT_MS: "8000", ATOMIC_HEARTBEAT_MS: "1000" });
 });
 afterAll(async () => edge?.dispose());
+
+// A hello as the edge reads it: `pool` may be left out (older agents do) and defaults.
+type HelloFrame = z.input<typeof Hello>;
 
 const CODE = ["```python main.py\n", "print('ok')\n", "```\n"];
 
@@ -51,7 +56,7 @@ describe("the agent link: who may link", () => {
       capacity: { jobs: 1, kinds: ["llm.generate"] },
       running: [],
       health: HEALTHY,
-    });
+    } satisfies HelloFrame);
     const error = await socket.waitFor((m) => m["type"] === "error");
     expect(error["code"]).toBe("forbidden");
     expect((await socket.waitClosed()).code).toBe(1008);
@@ -65,7 +70,7 @@ describe("the agent link: frames", () => {
       "X-Atomic-Agent-Id": "agent-frames",
     });
     await socket.opened();
-    socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } });
+    socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } } satisfies Heartbeat);
     expect((await socket.waitFor((m) => m["type"] === "error"))["message"]).toContain("hello");
     socket.send("{{{ not json");
     await socket.waitFor((m) => m["type"] === "error" && m["code"] === "invalid_json");
@@ -94,10 +99,10 @@ describe("the agent link: frames", () => {
       capacity: { jobs: 1, kinds: ["llm.generate"] },
       running: [],
       health: HEALTHY,
-    });
+    } satisfies HelloFrame);
     await socket.waitFor((m) => m["type"] === "welcome", 5000, before);
     expect(socket.messages.slice(before).filter((m: any) => m.type === "error")).toEqual([]);
-    socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } });
+    socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } } satisfies Heartbeat);
     await socket.waitFor((m) => m["type"] === "heartbeat.ack");
     socket.close();
   });
@@ -141,7 +146,7 @@ describe("the agent link: jobs", () => {
       attempt: 1,
       seq: 1,
       event: { kind: "token", text: "x" },
-    });
+    } satisfies JobEvent);
     await agent.socket.waitFor((m) => m["type"] === "job.cancel" && m["job_id"] === "someone-elses/generating");
     agent.close();
   });
@@ -214,7 +219,7 @@ describe("the agent link: jobs", () => {
     const second = await FakeAgent.link(edge, { id: "agent-twin" });
     const closed = await first.socket.waitClosed();
     expect(closed.code).toBe(4000);
-    second.socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } });
+    second.socket.send({ v: 1, type: "heartbeat", health: HEALTHY, load: { running: 0 } } satisfies Heartbeat);
     await second.socket.waitFor((m) => m["type"] === "heartbeat.ack");
     const status = await getJson(`${edge.url}/api/status`);
     expect(status.body.agents.filter((a: any) => a.agent_id === "agent-twin" && a.connected)).toHaveLength(1);
@@ -225,7 +230,7 @@ describe("the agent link: jobs", () => {
     const status0 = await getJson(`${edge.url}/api/status`);
     for (const a of status0.body.agents) expect(a.running).toBe(0);
     const drainer = await FakeAgent.link(edge, { id: "agent-drainer", capacity: 5 });
-    drainer.socket.send({ v: 1, type: "draining" });
+    drainer.socket.send({ v: 1, type: "draining" } satisfies Draining);
     await until(
       () => getJson(`${edge.url}/api/status`),
       (r) => r.body.agents.some((a: any) => a.agent_id === "agent-drainer" && a.draining),

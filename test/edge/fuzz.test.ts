@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Heartbeat } from "../../shared/src/index.ts";
 import { startEdge, type EdgeHandle } from "../support/edge.ts";
 import { FakeAgent } from "../support/fake-agent.ts";
 import { getJson, postJson, until } from "../support/http.ts";
@@ -103,7 +104,7 @@ describe("fuzzing the edge", () => {
       type: "heartbeat",
       health: { llm: { status: "healthy" }, docker: { status: "unavailable" } },
       load: { running: 0 },
-    });
+    } satisfies Heartbeat);
     await agent.socket.waitFor((m) => m["type"] === "heartbeat.ack", 15_000);
     expect(agent.socket.closed).toBeNull();
     // The link still does its job after all that.

@@ -1,4 +1,14 @@
-import type { AgentHealth, JobKind } from "../../shared/src/index.ts";
+import { z } from "zod";
+import {
+  JobAssign,
+  LINK_VERSION,
+  type AgentHealth,
+  type ErrorCode,
+  type Hello,
+  type JobEvent,
+  type JobKind,
+  type JobResult,
+} from "../../shared/src/index.ts";
 import type { EdgeHandle } from "./edge.ts";
 import { RecordingSocket } from "./ws.ts";
 
@@ -7,15 +17,11 @@ export const HEALTHY: AgentHealth = {
   docker: { status: "unavailable", detail: "not in this test" },
 };
 
-export interface Assignment {
-  type: "job.assign";
-  job_id: string;
-  attempt: number;
-  pipeline_id: string | null;
-  kind: JobKind;
-  payload: Record<string, unknown>;
-  deadline_ms: number;
-}
+// The edge sends every job kind an object payload; tests read its fields.
+const AssignmentFrame = JobAssign.extend({ payload: z.record(z.string(), z.unknown()) });
+
+/** A `job.assign` the edge sent, checked against the agent-link schema. */
+export type Assignment = z.infer<typeof AssignmentFrame>;
 
 /**
  * A test playing a host-agent over a real WebSocket to the real edge: it links, then the test
@@ -50,7 +56,7 @@ export class FakeAgent {
     await socket.opened();
     const agent = new FakeAgent(socket, id);
     socket.send({
-      v: 1,
+      v: LINK_VERSION,
       type: "hello",
       agent_id: id,
       version: "test",
@@ -59,20 +65,21 @@ export class FakeAgent {
       capacity: { jobs: options.capacity ?? 4, kinds: options.kinds ?? ["llm.generate", "export"] },
       running: options.running ?? [],
       health: options.docker ? { ...HEALTHY, docker: { status: "available" } } : HEALTHY,
-    });
+    } satisfies Hello);
     await socket.waitFor((m) => m["type"] === "welcome");
     return agent;
   }
 
   /** The next `job.assign` of `kind` not yet taken by `nextJob`. */
   async nextJob(kind: JobKind = "llm.generate", timeoutMs = 10_000): Promise<Assignment> {
-    const assignment = await this.socket.waitFor<Assignment>(
+    const message = await this.socket.waitFor(
       (m) =>
         m["type"] === "job.assign" &&
         m["kind"] === kind &&
         !this.#taken.has(`${String(m["job_id"])}#${String(m["attempt"])}`),
       timeoutMs,
     );
+    const assignment = AssignmentFrame.parse(message);
     this.#taken.add(`${assignment.job_id}#${assignment.attempt}`);
     return assignment;
   }
@@ -80,35 +87,35 @@ export class FakeAgent {
 
   token(job: Assignment, seq: number, text: string): void {
     this.socket.send({
-      v: 1,
+      v: LINK_VERSION,
       type: "job.event",
       job_id: job.job_id,
       attempt: job.attempt,
       seq,
       event: { kind: "token", text },
-    });
+    } satisfies JobEvent);
   }
 
   result(job: Assignment, events: number, result: unknown): void {
     this.socket.send({
-      v: 1,
+      v: LINK_VERSION,
       type: "job.result",
       job_id: job.job_id,
       attempt: job.attempt,
       events,
       outcome: { ok: true, result },
-    });
+    } satisfies JobResult);
   }
 
-  fail(job: Assignment, code: string, message: string, retryable: boolean): void {
+  fail(job: Assignment, code: ErrorCode, message: string, retryable: boolean): void {
     this.socket.send({
-      v: 1,
+      v: LINK_VERSION,
       type: "job.result",
       job_id: job.job_id,
       attempt: job.attempt,
       events: 0,
       outcome: { ok: false, error: { code, message, retryable } },
-    });
+    } satisfies JobResult);
   }
 
   /** Streams `chunks` as tokens and sends the matching result, as a real agent would. */

@@ -1,4 +1,5 @@
 import type { AgentHealth } from "../../shared/src/index.ts";
+import { VERSION } from "../../shared/src/index.ts";
 import type { HostAgentConfig } from "./config.ts";
 import type { LlmClient } from "./ipc/index.ts";
 import { createHandlers } from "./jobs/handlers.ts";
@@ -6,8 +7,6 @@ import { JobRunner } from "./jobs/job-runner.ts";
 import { LinkClient } from "./link/link-client.ts";
 import type { Logger } from "./log.ts";
 import { DockerSandbox, sandboxOptionsFromEnv } from "./sandbox/index.ts";
-
-export const VERSION = "0.1.0";
 
 /**
  * The host-agent: links to the edge, runs the jobs it is given (LLM through the IPC pool, code in

@@ -6,3 +6,5 @@ export * from "./protocol/api.ts";
 export * from "./protocol/client-events.ts";
 export * from "./protocol/agent-link.ts";
 export * from "./protocol/link-timing.ts";
+export * from "./protocol/job-key.ts";
+export * from "./version.ts";

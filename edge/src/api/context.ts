@@ -21,7 +21,5 @@ export function uptimeMs(): number {
   return now - startedAt;
 }
 
-export const VERSION = "0.1.0";
-
 /** Pipeline ids are UUIDs; anything else cannot name a pipeline and gets a 404 without a lookup. */
 export const PIPELINE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

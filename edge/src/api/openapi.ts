@@ -11,7 +11,7 @@ import {
   PipelineView,
   StatusResponse,
 } from "../../../shared/src/index.ts";
-import { VERSION } from "./context.ts";
+import { VERSION } from "../../../shared/src/index.ts";
 
 const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
   z.toJSONSchema(s, { io, unrepresentable: "any", target: "openapi-3.0" });

@@ -32,8 +32,3 @@ export const JobSpec = z.object({
   wait_ms: z.number(),
 });
 export type JobSpec = z.infer<typeof JobSpec>;
-
-/** `<job id>#<attempt>`: one attempt of one job as a single map key or column. */
-export function jobKey(job: JobRef): string {
-  return `${job.job_id}#${job.attempt}`;
-}

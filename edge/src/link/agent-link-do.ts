@@ -6,6 +6,7 @@ import {
   AgentToEdge,
   HEARTBEAT_MISSES,
   JobKind,
+  jobKey,
   LIMITS,
   LINK_VERSION,
 } from "../../../shared/src/index.ts";
@@ -13,7 +14,7 @@ import { readConfig, type EdgeConfig } from "../config.ts";
 import { TextColumn } from "../storage/columns.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { closeQuietly } from "../sockets/close-quietly.ts";
-import { jobKey, type JobRef, type JobSpec } from "../jobs/job.ts";
+import type { JobRef, JobSpec } from "../jobs/job.ts";
 import { jobOwner, ownerKey, parseOwnerKey } from "../jobs/owner.ts";
 
 const LinkState = z.object({

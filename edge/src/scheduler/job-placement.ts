@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { NumberColumn } from "../storage/columns.ts";
 import type { EdgeLogger } from "../log.ts";
-import { JobSpec, jobKey, type JobOwner, type JobRef } from "../jobs/job.ts";
+import { jobKey } from "../../../shared/src/index.ts";
+import { JobSpec, type JobOwner, type JobRef } from "../jobs/job.ts";
 import { ownerKey } from "../jobs/owner.ts";
 import { PRIORITY_RANK } from "./admission.ts";
 import type { AgentRegistry } from "./agent-registry.ts";

@@ -1,4 +1,5 @@
 import type { JobAssign, JobEventBody, JobKind } from "../../../shared/src/index.ts";
+import { jobKey } from "../../../shared/src/index.ts";
 import type { Logger } from "../log.ts";
 import { JobFailure, toJobError } from "./job-failure.ts";
 import { TokenBatcher } from "./token-batcher.ts";
@@ -38,7 +39,7 @@ interface Running {
   done: Promise<void>;
 }
 
-const key = (jobId: string, attempt: number) => `${jobId}#${attempt}`;
+const key = (job_id: string, attempt: number) => jobKey({ job_id, attempt });
 
 /**
  * Runs the jobs the edge assigns, at most `capacity` at once (ATOMIC_THREADS), each with its own

@@ -10,7 +10,7 @@ import type {
   JobResult,
   Labels,
 } from "../../../shared/src/index.ts";
-import { AGENT_ID_HEADER, EdgeToAgent, HEARTBEAT_MISSES, LINK_VERSION } from "../../../shared/src/index.ts";
+import { AGENT_ID_HEADER, EdgeToAgent, HEARTBEAT_MISSES, jobKey, LINK_VERSION } from "../../../shared/src/index.ts";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
 
@@ -38,7 +38,7 @@ interface Outbox {
   result: JobResult | null;
 }
 
-const key = (jobId: string, attempt: number) => `${jobId}#${attempt}`;
+const key = (job_id: string, attempt: number) => jobKey({ job_id, attempt });
 
 /**
  * The host-agent's end of the agent link (DESIGN §6). Dials out, says hello, keeps heartbeats

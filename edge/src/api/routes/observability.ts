@@ -4,7 +4,8 @@ import { PoolName } from "../../../../shared/src/index.ts";
 import { quantileMs } from "../../metrics/histogram.ts";
 import { toPrometheus } from "../../metrics/prometheus.ts";
 import type { MetricsSnapshot } from "../../metrics/snapshot.ts";
-import { uptimeMs, VERSION, type AppEnv } from "../context.ts";
+import { VERSION } from "../../../../shared/src/index.ts";
+import { uptimeMs, type AppEnv } from "../context.ts";
 import { apiKeys } from "../client-auth.ts";
 import { ApiError } from "../errors.ts";
 

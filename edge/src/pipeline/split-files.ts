@@ -108,6 +108,7 @@ export function splitFiles(text: string, fallbackPath: string, fallbackLanguage:
   const files: GeneratedFile[] = [];
   const used = new Set<string>();
   let open: { fence: string; language: string | null; path: string | null; body: string[] } | null = null;
+  let fenced = false;
   let unnamed = 0;
 
   const claim = (wanted: string | null, language: string | null): string => {
@@ -131,6 +132,7 @@ export function splitFiles(text: string, fallbackPath: string, fallbackLanguage:
       if (match) {
         const info = parseInfo(match[2] ?? "");
         open = { fence: match[1] ?? "```", language: info.language, path: info.path, body: [] };
+        fenced = true;
       }
       continue;
     }
@@ -147,16 +149,18 @@ export function splitFiles(text: string, fallbackPath: string, fallbackLanguage:
     }
     open.body.push(line);
   }
-  // An unterminated fence (a stream cut short) still yields what it holds.
-  if (open !== null && open.body.length > 0) {
+  // An unterminated fence (a stream cut short) still yields what it holds, if anything.
+  const rest = open?.body.join("\n") ?? "";
+  if (open !== null && rest.trim() !== "") {
     const path = claim(open.path, open.language);
     files.push({
       path,
-      content: `${open.body.join("\n")}\n`,
+      content: rest.endsWith("\n") ? rest : `${rest}\n`,
       language: normalizeLanguage(open.language) ?? languageOfPath(path),
     });
   }
-  if (files.length === 0 && text.trim() !== "") {
+  // Text with a fence is Markdown, so its prose is never code, even when no block holds anything.
+  if (!fenced && text.trim() !== "") {
     files.push({ path: fallbackPath, content: text.endsWith("\n") ? text : `${text}\n`, language: fallbackLanguage });
   }
   return files;

@@ -3,11 +3,9 @@ import { z } from "zod";
 import type { AgentHealth, EdgeToAgent, ErrorCode, Hello, JobEvent, JobResult } from "../../../shared/src/index.ts";
 import {
   AgentHealth as AgentHealthSchema,
-  AgentToEdge,
   HEARTBEAT_MISSES,
   JobKind,
   jobKey,
-  LIMITS,
   LINK_VERSION,
 } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
@@ -16,6 +14,7 @@ import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { closeQuietly } from "../sockets/close-quietly.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
 import { jobOwner, ownerKey, parseOwnerKey } from "../jobs/owner.ts";
+import { readAgentFrame } from "./agent-frames.ts";
 
 const LinkState = z.object({
   agent_id: z.string(),
@@ -44,9 +43,6 @@ const JobRow = z.object({
 type JobRow = z.infer<typeof JobRow>;
 
 const Attachment = z.object({ session: z.string(), agent_id: z.string() });
-/** Only the frame's type: an unknown type is ignored (newer agents), not refused. */
-const FrameType = z.object({ type: z.string() });
-const KNOWN_TYPES: ReadonlySet<string> = new Set(AgentToEdge.options.map((option) => option.shape.type.value));
 
 /**
  * The edge's end of one host-agent's link (DESIGN §6; the host-agent's end is
@@ -115,31 +111,10 @@ export class AgentLinkDO extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (!this.#isCurrent(ws)) return closeQuietly(ws, 4000, "replaced by a newer connection");
     this.#lastSeen = Date.now();
-    const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-    if (text.length > LIMITS.agentFrameMaxBytes) {
-      return this.#sendError(ws, "payload_too_large", `frames are limited to ${LIMITS.agentFrameMaxBytes} bytes`);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return this.#sendError(ws, "invalid_json", "frame is not valid JSON");
-    }
-    const type = FrameType.safeParse(body);
-    if (type.success && !KNOWN_TYPES.has(type.data.type)) {
-      this.#log.debug("ignoring a frame of unknown type", { type: type.data.type });
-      return;
-    }
-    const frame = AgentToEdge.safeParse(body);
-    if (!frame.success) {
-      const issue = frame.error.issues[0];
-      return this.#sendError(
-        ws,
-        "invalid_request",
-        `invalid frame: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "unreadable"}`,
-      );
-    }
-    const msg = frame.data;
+    const read = readAgentFrame(message);
+    if (read.type === "error") return this.#sendError(ws, read.code, read.message);
+    if (read.type === "unknown") return this.#log.debug("ignoring a frame of unknown type", { type: read.frameType });
+    const msg = read.frame;
     if (msg.type !== "hello" && !this.#link?.connected) {
       return this.#sendError(ws, "invalid_request", "send hello first");
     }
@@ -252,14 +227,7 @@ export class AgentLinkDO extends DurableObject<Env> {
     if (!job) return this.#forgetUnknown(ws, msg, msg.seq);
     const ack = await jobOwner(this.env, job.owner).jobEvent(refOf(job), msg.seq, msg.event);
     if (ack.status === "stale") return this.#cancelStale(ws, job);
-    this.#send(ws, {
-      v: LINK_VERSION,
-      type: "ack",
-      job_id: msg.job_id,
-      attempt: msg.attempt,
-      seq: ack.last_seq,
-      result: false,
-    });
+    this.#ack(ws, job, ack.last_seq, false);
   }
 
   async #onResult(ws: WebSocket, msg: JobResult): Promise<void> {
@@ -271,25 +239,9 @@ export class AgentLinkDO extends DurableObject<Env> {
       msg.outcome,
       this.#link?.agent_id ?? "",
     );
-    if (ack.status === "missing_events") {
-      this.#send(ws, {
-        v: LINK_VERSION,
-        type: "ack",
-        job_id: msg.job_id,
-        attempt: msg.attempt,
-        seq: ack.last_seq,
-        result: false,
-      });
-      return;
-    }
-    this.#send(ws, {
-      v: LINK_VERSION,
-      type: "ack",
-      job_id: msg.job_id,
-      attempt: msg.attempt,
-      seq: msg.events,
-      result: true,
-    });
+    // Missing events: ack what is stored, so the agent resends the rest and then the result.
+    if (ack.status === "missing_events") return this.#ack(ws, job, ack.last_seq, false);
+    this.#ack(ws, job, msg.events, true);
     // A pipeline runs one job at a time: its next placement, or its end, frees this job's slot
     // at the scheduler. Anything else (an execution's run, a result nobody waits for) frees it here.
     if (ack.status === "stored" && job.owner.kind === "pipeline") this.#forget(job);
@@ -453,6 +405,11 @@ export class AgentLinkDO extends DurableObject<Env> {
       this.#log.warn("could not send to the agent", { type: frame.type, error });
       return false;
     }
+  }
+
+  /** Tells the agent what is stored: events up to `seq`, and the result when `result`. */
+  #ack(ws: WebSocket, job: JobRef, seq: number, result: boolean): void {
+    this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: job.job_id, attempt: job.attempt, seq, result });
   }
 
   #sendError(ws: WebSocket, code: ErrorCode, message: string): void {

@@ -1,6 +1,7 @@
 import type { ErrorBody, GenerateRequest } from "../../../shared/src/index.ts";
 import { ClientCommand, GenerateRequest as GenerateRequestSchema, LIMITS } from "../../../shared/src/index.ts";
 import type { z } from "zod";
+import { frameOver } from "../sockets/frame-size.ts";
 
 /** What a client's WebSocket frame asks for. */
 export type ClientFrame =
@@ -9,7 +10,7 @@ export type ClientFrame =
   | { type: "cancel" }
   | { type: "error"; code: ErrorBody["code"]; message: string };
 
-const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
  * Reads one frame of a client socket. A `/ws/stream` socket whose pipeline has not started yet
@@ -21,8 +22,7 @@ export function readClientFrame(
   startable: boolean,
   pipelineId: string | null,
 ): ClientFrame {
-  const size = typeof message === "string" ? encoder.encode(message).length : message.byteLength;
-  if (size > LIMITS.clientFrameMaxBytes) {
+  if (frameOver(message, LIMITS.clientFrameMaxBytes)) {
     return {
       type: "error",
       code: "payload_too_large",
@@ -31,7 +31,7 @@ export function readClientFrame(
   }
   let body: unknown;
   try {
-    body = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
+    body = JSON.parse(typeof message === "string" ? message : decoder.decode(message));
   } catch {
     return { type: "error", code: "invalid_json", message: "message is not valid JSON" };
   }

@@ -42,6 +42,12 @@ function start(machine: PipelineMachine): number {
   return only(machine.admitted(T0 + 5), "start-stage").epoch;
 }
 
+/** Has the running stage (at `epoch`) ask for an `llm.generate` job; returns the job's spec. */
+function dispatchGenerate(machine: PipelineMachine, epoch: number) {
+  const step = { kind: "job", job: { kind: "llm.generate", payload: {}, mode: "wait" } } as const;
+  return only(machine.stepped(epoch, step, T0), "place-job").spec;
+}
+
 /** Completes the running stage and returns the effects of the transition. */
 function complete(machine: PipelineMachine, epoch: number, now: number): PipelineEffect[] {
   return machine.stepped(epoch, { kind: "complete" }, now);
@@ -144,10 +150,7 @@ describe("the pipeline machine", () => {
   it("takes each job event once and in order: duplicates, gaps and other attempts are refused", () => {
     const machine = machineWith(["GENERATING"]);
     const epoch = start(machine);
-    const job = only(
-      machine.stepped(epoch, { kind: "job", job: { kind: "llm.generate", payload: {}, mode: "wait" } }, T0),
-      "place-job",
-    ).spec;
+    const job = dispatchGenerate(machine, epoch);
     const token = { kind: "token", text: "x" } as const;
     expect(machine.jobEvent(job, 1, token).ack.status).toBe("stored");
     expect(machine.jobEvent(job, 1, token)).toEqual({ ack: { status: "duplicate", last_seq: 1 }, effects: [] });
@@ -187,10 +190,7 @@ describe("the pipeline machine", () => {
     const machine = machineWith(["GENERATING"]);
     let epoch = start(machine);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      const job = only(
-        machine.stepped(epoch, { kind: "job", job: { kind: "llm.generate", payload: {}, mode: "wait" } }, T0),
-        "place-job",
-      ).spec;
+      const job = dispatchGenerate(machine, epoch);
       expect(job.attempt).toBe(attempt);
       const lost = machine.jobLost(job, "the host-agent vanished", T0 + attempt);
       if (attempt < 3) {
@@ -206,10 +206,7 @@ describe("the pipeline machine", () => {
   it("fails a stage past its deadline: the job is cancelled and the stage runs again", () => {
     const machine = machineWith(["GENERATING"]);
     const epoch = start(machine);
-    const job = only(
-      machine.stepped(epoch, { kind: "job", job: { kind: "llm.generate", payload: {}, mode: "wait" } }, T0),
-      "place-job",
-    ).spec;
+    const job = dispatchGenerate(machine, epoch);
     expect(machine.alarm(T0 + 1_000)).toEqual([{ type: "set-alarm", at: T0 + 5 + 300_000 }]);
     const late = machine.alarm(T0 + 5 + 300_000);
     expect(late[0]).toEqual({
@@ -224,10 +221,7 @@ describe("the pipeline machine", () => {
   it("cancels: the running job is withdrawn, the pipeline ends CANCELLED, and nothing after changes it", () => {
     const machine = machineWith(["GENERATING"]);
     const epoch = start(machine);
-    const job = only(
-      machine.stepped(epoch, { kind: "job", job: { kind: "llm.generate", payload: {}, mode: "wait" } }, T0),
-      "place-job",
-    ).spec;
+    const job = dispatchGenerate(machine, epoch);
     const cancelled = machine.cancel("cancelled by client", T0 + 50);
     expect(types(cancelled)).toEqual(["cancel-job", "emit", "save", "set-alarm", "finished"]);
     expect(events(cancelled)[0]).toMatchObject({ type: "error", code: "cancelled" });
@@ -241,10 +235,7 @@ describe("the pipeline machine", () => {
   it("hands a job no agent took to its stage, once, and only for the attempt it waits for", () => {
     const machine = machineWith(["GENERATING"]);
     const epoch = start(machine);
-    const job = only(
-      machine.stepped(epoch, { kind: "job", job: { kind: "llm.generate", payload: {}, mode: "wait" } }, T0),
-      "place-job",
-    ).spec;
+    const job = dispatchGenerate(machine, epoch);
     const error = { code: "no_agent", message: "no host-agent could take it" } as const;
     expect(machine.unplaced(null, { ...job, attempt: 9 }, error)).toEqual([]);
     expect(only(machine.unplaced(null, job, error), "stage-unplaced").error).toEqual(error);

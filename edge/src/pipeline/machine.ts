@@ -23,6 +23,7 @@ export interface MachineSettings {
 }
 
 type FinalState = Extract<PipelineState, "COMPLETED" | "FAILED" | "CANCELLED">;
+type StageEventStatus = Extract<EventDraft, { type: "stage" }>["status"];
 
 /**
  * One pipeline's state machine (DESIGN §4): `QUEUED → stages in order → COMPLETED`, or `FAILED` /
@@ -92,17 +93,7 @@ export class PipelineMachine {
     stage.duration_ms = now - (stage.started_at ?? now);
     this.record.stage_deadline_at = null;
     return [
-      {
-        type: "emit",
-        event: {
-          type: "stage",
-          pipeline_id: this.record.id,
-          stage: stage.stage,
-          status: "completed",
-          attempt: this.record.stage_attempt,
-          duration_ms: stage.duration_ms,
-        },
-      },
+      this.#stageEvent(stage, "completed", { duration_ms: stage.duration_ms }),
       { type: "save" },
       ...this.#startStage(this.record.stage_index + 1, now),
     ];
@@ -255,16 +246,7 @@ export class PipelineMachine {
     this.#transition(stage.stage, now);
     const epoch = ++this.#epoch;
     return [
-      {
-        type: "emit",
-        event: {
-          type: "stage",
-          pipeline_id: record.id,
-          stage: stage.stage,
-          status: "started",
-          attempt: record.stage_attempt,
-        },
-      },
+      this.#stageEvent(stage, "started"),
       { type: "save" },
       ...this.#armAlarm(now, false),
       { type: "start-stage", stage: stage.stage, epoch },
@@ -300,37 +282,11 @@ export class PipelineMachine {
     if (retryable && retriesLeft && record.stage_attempt < this.#settings.maxAttempts) {
       if (cause === "error") record.stage_retries += 1;
       const status = cause === "agent" ? "restarted" : "retrying";
-      return [
-        {
-          type: "emit",
-          event: {
-            type: "stage",
-            pipeline_id: record.id,
-            stage: stage.stage,
-            status,
-            attempt: record.stage_attempt,
-            reason,
-          },
-        },
-        ...this.#startStage(record.stage_index, now),
-      ];
+      return [this.#stageEvent(stage, status, { reason }), ...this.#startStage(record.stage_index, now)];
     }
     stage.status = "failed";
     stage.duration_ms = now - (stage.started_at ?? now);
-    return [
-      {
-        type: "emit",
-        event: {
-          type: "stage",
-          pipeline_id: record.id,
-          stage: stage.stage,
-          status: "failed",
-          attempt: record.stage_attempt,
-          reason,
-        },
-      },
-      ...this.#finish("FAILED", error, now),
-    ];
+    return [this.#stageEvent(stage, "failed", { reason }), ...this.#finish("FAILED", error, now)];
   }
 
   #finish(state: FinalState, error: ErrorBody | null, now: number): PipelineEffect[] {
@@ -397,6 +353,24 @@ export class PipelineMachine {
     if (this.#alarmAt === at) return [];
     this.#alarmAt = at;
     return [{ type: "set-alarm", at }];
+  }
+
+  /** A `stage` event of the running stage: started, completed, retrying, restarted or failed. */
+  #stageEvent(
+    stage: StageRecord,
+    status: StageEventStatus,
+    detail: { duration_ms?: number | null; reason?: string } = {},
+  ): PipelineEffect {
+    const event: EventDraft = {
+      type: "stage",
+      pipeline_id: this.record.id,
+      stage: stage.stage,
+      status,
+      attempt: this.record.stage_attempt,
+      ...(detail.duration_ms !== undefined && detail.duration_ms !== null ? { duration_ms: detail.duration_ms } : {}),
+      ...(detail.reason !== undefined ? { reason: detail.reason } : {}),
+    };
+    return { type: "emit", event };
   }
 
   #transition(state: PipelineState, now: number): void {

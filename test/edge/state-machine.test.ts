@@ -132,7 +132,7 @@ describe("the pipeline state machine", () => {
     );
     expect(view.body.error).toEqual({ code: "llm_error", message: "bad API key" });
     const list = await events(res.body.pipeline_id);
-    expect(list.at(-1)).toMatchObject({ event: "error", data: { code: "llm_error", error: "bad API key" } });
+    expect(list.at(-1)).toMatchObject({ event: "pipeline_error", data: { code: "llm_error", error: "bad API key" } });
   });
 
   it("gives up after the retries are spent and answers the sync request with the error's status", async () => {

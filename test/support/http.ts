@@ -49,10 +49,11 @@ export async function until<T>(
 }
 
 /** Parses an SSE body into its events. */
+/** The events of an SSE body; a block without data (a `retry:` line, a comment) dispatches none. */
 export function parseSse(text: string): Array<{ id: string | null; event: string | null; data: any }> {
   return text
     .split("\n\n")
-    .filter((block) => block.trim() !== "")
+    .filter((block) => block.split("\n").some((line) => line.startsWith("data: ")))
     .map((block) => {
       let id: string | null = null;
       let event: string | null = null;

@@ -8,6 +8,12 @@ function jsonError(status: number, code: string, message: string, requestId: str
   return Response.json({ success: false, error: { code, message }, request_id: requestId }, { status });
 }
 
+/**
+ * How long an EventSource waits before it reconnects after a dropped stream: long enough not to
+ * hammer the edge, short enough that a dropped client catches up within a couple of seconds.
+ */
+const SSE_RETRY = "retry: 2000\n\n";
+
 /** The `after` the route validated and put in the object's URL (0 when absent). */
 function afterOf(url: URL): number {
   const after = Number.parseInt(url.searchParams.get("after") ?? "0", 10);
@@ -52,12 +58,19 @@ export class ClientStreams {
       role,
       delta_only: url.searchParams.get("mode") === "delta" || record?.request.metadata?.stream_mode === "delta",
     };
+    if (record && FINAL_STATES.has(record.state)) {
+      // A finished pipeline has only its log to send, then the close: such a socket never waits,
+      // so it is not handed to hibernation, where a close the object starts keeps the client's
+      // connection open ~10 s before the runtime ends it.
+      server.accept();
+      this.replay(afterOf(url), (event, content) => server.send(wireEvent(event, content, attachment.delta_only)));
+      closeQuietly(server, 1000, "pipeline finished");
+      return new Response(null, { status: 101, webSocket: client });
+    }
     this.#ctx.acceptWebSocket(server, [role]);
     server.serializeAttachment(attachment);
     if (record) {
       this.replay(afterOf(url), (event, content) => server.send(wireEvent(event, content, attachment.delta_only)));
-      // A close issued before the 101 reaches the client can be lost; close right after it.
-      if (FINAL_STATES.has(record.state)) setTimeout(() => closeQuietly(server, 1000, "pipeline finished"), 0);
     } else {
       server.serializeAttachment({
         ...attachment,
@@ -67,23 +80,32 @@ export class ClientStreams {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Opens an SSE stream of the events after `after`, then live ones. */
+  /**
+   * Opens an SSE stream of the events after `after`, then live ones. A finished pipeline answers
+   * with what is left and ends the stream; with nothing left, 204, which tells an EventSource to
+   * stop reconnecting.
+   */
   openSse(url: URL, record: PipelineRecord | null): Response {
     if (!record) return jsonError(404, "not_found", "no such pipeline", "");
     const after = afterOf(url);
     const deltaOnly = url.searchParams.get("mode") === "delta" || record.request.metadata?.stream_mode === "delta";
-    const final = FINAL_STATES.has(record.state);
+    const headers = {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-store",
+      "X-Accel-Buffering": "no",
+    };
+    if (FINAL_STATES.has(record.state)) {
+      if (after >= this.#log.lastSeq)
+        return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
+      let body = SSE_RETRY;
+      this.replay(after, (event, content) => (body += sseFrame(event, content, deltaOnly)));
+      return new Response(body, { headers });
+    }
     const stream = this.#fanOut.openSse(deltaOnly, (write) => {
+      write(SSE_RETRY);
       this.replay(after, (event, content) => write(sseFrame(event, content, deltaOnly)));
     });
-    if (final) this.#fanOut.closeAll("pipeline finished");
-    return new Response(stream, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",
-      },
-    });
+    return new Response(stream, { headers });
   }
 
   /** Sends every stored event after `after`, each chunk with the running content it had. */

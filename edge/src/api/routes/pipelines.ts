@@ -15,8 +15,14 @@ function pipelineId(c: Context<AppEnv>): string {
   return id;
 }
 
+/**
+ * Where an SSE stream resumes: the later of `?after` and `Last-Event-ID`. An EventSource keeps
+ * its URL when it reconnects and sends the last id it saw, so the header is the newer of the two.
+ */
 function afterParam(c: Context<AppEnv>): number {
-  return parseAfter(c.req.query("after") ?? c.req.header("Last-Event-ID"));
+  const query = c.req.query("after");
+  const header = c.req.header("Last-Event-ID");
+  return Math.max(query === undefined ? 0 : parseAfter(query), header === undefined ? 0 : parseAfter(header));
 }
 
 /** `GET /api/pipelines/:id`: state, stage, progress, timings, result or error. */

@@ -51,16 +51,32 @@ export function describeZodError(error: z.ZodError): string {
 export async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header("Content-Type") ?? "";
   if (type !== "" && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    throw new ApiError("invalid_request", `Content-Type must be application/json, not ${type}`);
+    throw new ApiError("invalid_request", `Content-Type must be application/json, not ${printable(type)}`);
+  }
+  const encoding = (c.req.header("Content-Encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "") {
+    throw new ApiError(
+      "unsupported_media_type",
+      `Content-Encoding ${printable(encoding)} is not accepted; send the JSON body uncompressed`,
+    );
   }
   const text = await c.req.text();
   if (text.trim() === "") throw new ApiError("invalid_json", "the request body is empty; send a JSON object");
   try {
     return JSON.parse(text);
   } catch (error) {
+    // The parser's own message quotes the input; a body may be binary or hold secrets, so only
+    // where it broke is said.
+    const position = /position (\d+)/.exec(error instanceof Error ? error.message : "")?.[1];
     throw new ApiError(
       "invalid_json",
-      `the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      `the request body is not valid JSON${position === undefined ? "" : ` (at character ${position})`}`,
     );
   }
+}
+
+/** A header value fit to quote in an error message: printable ASCII, at most 100 characters. */
+function printable(value: string): string {
+  const clean = value.replace(/[^\x20-\x7e]/g, "?");
+  return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
 }

@@ -3,7 +3,13 @@ import { StageName } from "../../../shared/src/index.ts";
 import type { AgentInfo } from "../scheduler/agent-registry.ts";
 import { emptyHistogram, type HistogramState, LATENCY_BUCKETS_S, observe } from "./histogram.ts";
 import { toPrometheus } from "./prometheus.ts";
-import { type MetricsSnapshot, pipelineHistogram, QUEUE_WAIT_HISTOGRAM, stageHistogram } from "./snapshot.ts";
+import {
+  executionHistogram,
+  type MetricsSnapshot,
+  pipelineHistogram,
+  QUEUE_WAIT_HISTOGRAM,
+  stageHistogram,
+} from "./snapshot.ts";
 
 // ---- a parser of the Prometheus text exposition format 0.0.4, strict where Prometheus is ----
 
@@ -176,7 +182,10 @@ function agentInfo(agent_id: string, connected: boolean): AgentInfo {
   };
 }
 
-function snapshot(histograms: Record<string, HistogramState> = {}): MetricsSnapshot {
+function snapshot(
+  histograms: Record<string, HistogramState> = {},
+  executionFailures: MetricsSnapshot["execution_failures"] = {},
+): MetricsSnapshot {
   return {
     counters: {
       total_requests: 17,
@@ -186,6 +195,7 @@ function snapshot(histograms: Record<string, HistogramState> = {}): MetricsSnaps
       rejected_requests: 3,
     },
     histograms,
+    execution_failures: executionFailures,
     active_pipelines: 2,
     queue_size: 4,
     queue_by_priority: { high: 1, normal: 2, low: 1 },
@@ -267,6 +277,12 @@ describe("toPrometheus", () => {
     ).toBeCloseTo(400.763, 9);
   });
 
+  it("prints a sum of milliseconds without binary-fraction noise", () => {
+    // 0.009 + 0.009 + 0.009 is 0.027000000000000003 in binary floating point.
+    const text = toPrometheus(snapshot({ [pipelineHistogram("COMPLETED")]: histogramOf(9, 9, 9) }), "default", 0);
+    expect(text).toContain('atomic_pipeline_duration_seconds_sum{pool="default",outcome="completed"} 0.027\n');
+  });
+
   it("writes one series per pipeline outcome and the queue wait, only for what was observed", () => {
     const families = parseExposition(
       toPrometheus(
@@ -315,12 +331,47 @@ describe("toPrometheus", () => {
     const families = parseExposition(toPrometheus(snapshot(), "default", 0));
     expect([...families.values()].map((f) => f.type).sort()).toEqual([
       "counter",
+      "counter",
       "gauge",
       "gauge",
       "gauge",
       "gauge",
       "gauge",
       "gauge",
+    ]);
+  });
+
+  it("counts /api/execute runs by outcome, failed ones by code, with a duration histogram per outcome", () => {
+    const families = parseExposition(
+      toPrometheus(
+        snapshot(
+          {
+            [executionHistogram("ok")]: histogramOf(40, 60, 3_000),
+            [executionHistogram("failed")]: histogramOf(10, 20, 30),
+            [executionHistogram("timed_out")]: histogramOf(31_000),
+          },
+          { sandbox_unavailable: 2, agent_error: 1 },
+        ),
+        "default",
+        0,
+      ),
+    );
+    const runs = family(families, "atomic_executions_total");
+    expect(runs.type).toBe("counter");
+    expect(runs.samples.map((s) => [s.labels["outcome"], s.labels["code"], s.value])).toEqual([
+      ["ok", undefined, 3],
+      ["timed_out", undefined, 1],
+      ["cancelled", undefined, 0],
+      ["failed", "sandbox_unavailable", 2],
+      ["failed", "agent_error", 1],
+    ]);
+    const counts = family(families, "atomic_execution_duration_seconds")
+      .samples.filter((s) => s.name === "atomic_execution_duration_seconds_count")
+      .map((s) => [s.labels["outcome"], s.value]);
+    expect(counts).toEqual([
+      ["ok", 3],
+      ["failed", 3],
+      ["timed_out", 1],
     ]);
   });
 

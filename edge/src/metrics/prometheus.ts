@@ -1,9 +1,24 @@
 import { StageName } from "../../../shared/src/index.ts";
 import { LATENCY_BUCKETS_S } from "./histogram.ts";
-import { pipelineHistogram, QUEUE_WAIT_HISTOGRAM, stageHistogram, type MetricsSnapshot } from "./snapshot.ts";
+import {
+  EXECUTION_OUTCOMES,
+  executionHistogram,
+  pipelineHistogram,
+  QUEUE_WAIT_HISTOGRAM,
+  stageHistogram,
+  type MetricsSnapshot,
+} from "./snapshot.ts";
 
 function labelValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/**
+ * A sum of seconds as Prometheus reads it, to the microsecond: the observations are whole
+ * milliseconds, and adding their binary fractions prints noise like 0.027000000000000003.
+ */
+function seconds(sum: number): string {
+  return String(Math.round(sum * 1e6) / 1e6);
 }
 
 /** The Prometheus text exposition format (version 0.0.4) of one pool's metrics. */
@@ -20,6 +35,16 @@ export function toPrometheus(snapshot: MetricsSnapshot, pool: string, uptimeMs: 
   lines.push(`atomic_pipelines_total{${p},outcome="failed"} ${c.failed_requests}`);
   lines.push(`atomic_pipelines_total{${p},outcome="cancelled"} ${c.cancelled_requests}`);
   lines.push(`atomic_pipelines_total{${p},outcome="rejected"} ${c.rejected_requests}`);
+  lines.push("# HELP atomic_executions_total /api/execute runs by outcome; failed ones by error code.");
+  lines.push("# TYPE atomic_executions_total counter");
+  for (const outcome of EXECUTION_OUTCOMES.filter((o) => o !== "failed")) {
+    lines.push(
+      `atomic_executions_total{${p},outcome="${outcome}"} ${snapshot.histograms[executionHistogram(outcome)]?.count ?? 0}`,
+    );
+  }
+  for (const [code, count] of Object.entries(snapshot.execution_failures)) {
+    lines.push(`atomic_executions_total{${p},outcome="failed",code="${labelValue(code)}"} ${count}`);
+  }
   gauge("atomic_active_pipelines", "Pipelines holding a running slot.", snapshot.active_pipelines);
   gauge("atomic_queue_size", "Pipelines waiting for a running slot.", snapshot.queue_size);
   gauge("atomic_jobs_running", "Jobs placed on host-agents.", snapshot.jobs_running);
@@ -40,7 +65,7 @@ export function toPrometheus(snapshot: MetricsSnapshot, pool: string, uptimeMs: 
         lines.push(`${name}_bucket{${labels},le="${bound}"} ${cumulative}`);
       });
       lines.push(`${name}_bucket{${labels},le="+Inf"} ${state.count}`);
-      lines.push(`${name}_sum{${labels}} ${state.sum}`);
+      lines.push(`${name}_sum{${labels}} ${seconds(state.sum)}`);
       lines.push(`${name}_count{${labels}} ${state.count}`);
     }
   };
@@ -52,6 +77,12 @@ export function toPrometheus(snapshot: MetricsSnapshot, pool: string, uptimeMs: 
   histogram("atomic_queue_wait_seconds", "Time a pipeline waited for a running slot.", "queue", [
     [QUEUE_WAIT_HISTOGRAM, "admission"],
   ]);
+  histogram(
+    "atomic_execution_duration_seconds",
+    "Time from an /api/execute request to its answer.",
+    "outcome",
+    EXECUTION_OUTCOMES.map((outcome): [string, string] => [executionHistogram(outcome), outcome]),
+  );
   histogram(
     "atomic_stage_duration_seconds",
     "Time spent in each stage.",

@@ -32,6 +32,13 @@ describe("client frames", () => {
     expect(other.type === "error" && other.message).toContain("already follows pipeline p1");
   });
 
+  it("answers ping before a prompt, and says there is nothing to cancel yet", () => {
+    expect(readClientFrame('{ "type": "ping" }', true, null)).toEqual({ type: "ping" });
+    const cancel = readClientFrame('{"type":"cancel"}', true, null);
+    expect(cancel).toMatchObject({ type: "error", code: "conflict" });
+    expect(cancel.type === "error" && cancel.message).toContain("no prompt");
+  });
+
   it("refuses frames that are not JSON, and frames over the limit measured in bytes", () => {
     expect(readClientFrame("{nope", false, "p1")).toMatchObject({ type: "error", code: "invalid_json" });
     // Under the limit in characters, over it in UTF-8 bytes.

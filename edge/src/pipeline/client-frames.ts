@@ -35,13 +35,17 @@ export function readClientFrame(
   } catch {
     return { type: "error", code: "invalid_json", message: "message is not valid JSON" };
   }
+  const command = ClientCommand.safeParse(body);
+  if (startable && command.success && command.data.type === "ping") return { type: "ping" };
+  if (startable && command.success) {
+    return { type: "error", code: "conflict", message: "nothing to cancel yet: this connection has sent no prompt" };
+  }
   if (startable) {
     const parsed = GenerateRequestSchema.safeParse(body);
     return parsed.success
       ? { type: "start", request: parsed.data }
       : { type: "error", code: "invalid_request", message: describeIssues(parsed.error) };
   }
-  const command = ClientCommand.safeParse(body);
   if (!command.success) {
     return {
       type: "error",

@@ -182,7 +182,7 @@ describe("the pipeline machine", () => {
     expect(machine.record.error).toEqual(error);
     expect(events(failed).map((e) => e.type)).toEqual(["stage", "error"]);
     expect(events(failed)[1]).toMatchObject({ type: "error", code: "agent_error", error: "broken stream" });
-    expect(machine.record.stages.map((s) => s.status)).toEqual(["failed", "cancelled"]);
+    expect(machine.record.stages.map((s) => s.status)).toEqual(["failed", "skipped"]);
     expect(only(failed, "finished").summary.state).toBe("FAILED");
   });
 

@@ -294,7 +294,8 @@ export class PipelineMachine {
     if (this.final) return [];
     this.#epoch++;
     for (const stage of record.stages) {
-      if (stage.status === "pending") stage.status = state === "COMPLETED" ? "skipped" : "cancelled";
+      // A stage that never started was skipped, however the pipeline ended.
+      if (stage.status === "pending") stage.status = "skipped";
       if (stage.status === "running") {
         stage.status = state === "CANCELLED" ? "cancelled" : "failed";
         stage.duration_ms = now - (stage.started_at ?? now);

@@ -74,6 +74,10 @@ pipelineRoutes.get("/api/pipelines/:id/artifacts/*", async (c) => {
   if (path === null) throw new ApiError("invalid_request", `not a file path inside the artifacts: ${raw}`);
   const object = await c.env.ARTIFACTS.get(artifactKeys.file(id, path));
   if (!object) throw new ApiError("not_found", `pipeline ${id} has no file ${path}`);
+  if (matchesEtag(c.req.header("If-None-Match"), object.httpEtag)) {
+    await object.body.cancel();
+    return new Response(null, { status: 304, headers: { ETag: object.httpEtag } });
+  }
   return new Response(object.body, {
     headers: {
       "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
@@ -82,6 +86,13 @@ pipelineRoutes.get("/api/pipelines/:id/artifacts/*", async (c) => {
     },
   });
 });
+
+/** Whether an `If-None-Match` header names `etag` (or is `*`); weak tags compare by their value. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
+  return header.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
+}
 
 async function bundle(c: Context<AppEnv>, id: string): Promise<Response> {
   const object = await c.env.ARTIFACTS.get(artifactKeys.bundle(id));

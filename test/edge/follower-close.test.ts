@@ -16,7 +16,36 @@ afterAll(async () => {
   await edge?.dispose();
 });
 
-describe("following a finished pipeline", () => {
+describe("following a pipeline", () => {
+  it("a live follower gets every event, then the close, and its connection ends at once", async () => {
+    for (const ping of [false, true]) {
+      const res = await postJson(`${edge.url}/api/generate`, { prompt: "follow me live", async: true });
+      const id = String(res.body.pipeline_id);
+      const job = await agent.nextJob();
+      const socket = new WebSocket(`${edge.wsUrl}/ws/pipelines/${id}`);
+      const types: string[] = [];
+      let lastEventAt = 0;
+      socket.on("message", (data: Buffer) => {
+        const event: unknown = JSON.parse(data.toString());
+        if (typeof event === "object" && event !== null && "type" in event) types.push(String(event.type));
+        lastEventAt = Date.now();
+      });
+      await new Promise((resolve) => socket.once("open", resolve));
+      if (ping) {
+        socket.send('{"type":"ping"}');
+        await until(
+          async () => types,
+          (seen) => seen.includes("pong"),
+        );
+      }
+      const closed = new Promise<number>((resolve) => socket.once("close", resolve));
+      agent.generate(job, ["```python main.py\nprint(1)\n```\n"]);
+      expect(await closed).toBe(1000);
+      expect(types.at(-1)).toBe("result");
+      expect(Date.now() - lastEventAt, "ms from the last event to the end of the connection").toBeLessThan(5_000);
+    }
+  });
+
   it("replays its events, closes with 1000, and ends the connection at once, whether or not the client spoke", async () => {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "follow me later", async: true });
     const id = String(res.body.pipeline_id);

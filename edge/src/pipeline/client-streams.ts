@@ -31,7 +31,16 @@ export class ClientStreams {
   readonly #log: EventLog;
   readonly #maxSubscribers: number;
 
-  constructor(ctx: DurableObjectState, fanOut: FanOut, log: EventLog, maxSubscribers: number) {
+  readonly #onFollowerMessage: (ws: WebSocket, message: string | ArrayBuffer) => void;
+
+  constructor(
+    ctx: DurableObjectState,
+    fanOut: FanOut,
+    log: EventLog,
+    maxSubscribers: number,
+    onFollowerMessage: (ws: WebSocket, message: string | ArrayBuffer) => void,
+  ) {
+    this.#onFollowerMessage = onFollowerMessage;
     this.#ctx = ctx;
     this.#fanOut = fanOut;
     this.#log = log;
@@ -58,25 +67,32 @@ export class ClientStreams {
       role,
       delta_only: url.searchParams.get("mode") === "delta" || record?.request.metadata?.stream_mode === "delta",
     };
-    if (record && FINAL_STATES.has(record.state)) {
-      // A finished pipeline has only its log to send, then the close: such a socket never waits,
-      // so it is not handed to hibernation, where a close the object starts keeps the client's
-      // connection open ~10 s before the runtime ends it.
+    if (record) {
+      // A follower is held in memory, like an SSE stream, not handed to hibernation: the runtime
+      // keeps a hibernated socket that the object closes before the client has sent a frame
+      // open ~10 s after the close, and a follower usually never sends one. It lives only as
+      // long as the pipeline runs, and the object is busy running it anyway.
       server.accept();
       this.replay(afterOf(url), (event, content) => server.send(wireEvent(event, content, attachment.delta_only)));
-      closeQuietly(server, 1000, "pipeline finished");
+      if (FINAL_STATES.has(record.state)) {
+        closeQuietly(server, 1000, "pipeline finished");
+      } else {
+        this.#fanOut.addFollower(server, attachment.delta_only);
+        server.addEventListener("message", (event) => this.#onFollowerMessage(server, event.data));
+        server.addEventListener("close", (event) => {
+          this.#fanOut.removeFollower(server);
+          closeQuietly(server, event.code === 1005 || event.code === 1006 ? 1000 : event.code, event.reason);
+        });
+        server.addEventListener("error", () => this.#fanOut.removeFollower(server));
+      }
       return new Response(null, { status: 101, webSocket: client });
     }
+    // A /ws/stream socket sends its prompt first, and hibernates between events.
     this.#ctx.acceptWebSocket(server, [role]);
-    server.serializeAttachment(attachment);
-    if (record) {
-      this.replay(afterOf(url), (event, content) => server.send(wireEvent(event, content, attachment.delta_only)));
-    } else {
-      server.serializeAttachment({
-        ...attachment,
-        request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID(),
-      });
-    }
+    server.serializeAttachment({
+      ...attachment,
+      request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID(),
+    });
     return new Response(null, { status: 101, webSocket: client });
   }
 

@@ -42,12 +42,15 @@ interface SseSubscriber {
 }
 
 /**
- * Sends each event to every subscriber: hibernating WebSockets (from the Durable Object's state)
- * and open SSE streams (in memory). One failing subscriber is dropped and never stops the others.
+ * Sends each event to every subscriber: the hibernating `/ws/stream` sockets (from the Durable
+ * Object's state), the sockets that follow the pipeline and the SSE streams (both in memory). One
+ * failing subscriber is dropped and never stops the others.
  */
 export class FanOut {
   #ctx: DurableObjectState;
   #sse = new Set<SseSubscriber>();
+  /** `/ws/pipelines/:id` followers, by whether they take chunks without the running content. */
+  #followers = new Map<WebSocket, boolean>();
   #encoder = new TextEncoder();
 
   constructor(ctx: DurableObjectState) {
@@ -55,7 +58,7 @@ export class FanOut {
   }
 
   get subscriberCount(): number {
-    return this.#ctx.getWebSockets().length + this.#sse.size;
+    return this.#ctx.getWebSockets().length + this.#followers.size + this.#sse.size;
   }
 
   broadcast(event: StoredEvent, content: string | undefined): void {
@@ -64,6 +67,14 @@ export class FanOut {
         ws.send(wireEvent(event, content, readAttachment(ws).delta_only));
       } catch {
         // A socket that cannot take a frame is gone; closing it frees its slot.
+        closeQuietly(ws, 1011, "send failed");
+      }
+    }
+    for (const [ws, deltaOnly] of this.#followers) {
+      try {
+        ws.send(wireEvent(event, content, deltaOnly));
+      } catch {
+        this.#followers.delete(ws);
         closeQuietly(ws, 1011, "send failed");
       }
     }
@@ -86,9 +97,20 @@ export class FanOut {
     return readable;
   }
 
+  /** A follower socket (accepted, its replay sent) takes live events until it or the pipeline ends. */
+  addFollower(ws: WebSocket, deltaOnly: boolean): void {
+    this.#followers.set(ws, deltaOnly);
+  }
+
+  removeFollower(ws: WebSocket): void {
+    this.#followers.delete(ws);
+  }
+
   /** Ends every stream after the final event: the pipeline has nothing more to say. */
   closeAll(reason: string): void {
     for (const ws of this.#ctx.getWebSockets()) closeQuietly(ws, 1000, reason);
+    for (const ws of this.#followers.keys()) closeQuietly(ws, 1000, reason);
+    this.#followers.clear();
     for (const sub of this.#sse) sub.writer.close().catch(() => undefined);
     this.#sse.clear();
   }

@@ -66,7 +66,11 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       // commit of its own for every pipeline, and a lookup of an unknown id writes nothing.
       this.#store = new PipelineStore(ctx.storage.sql);
       this.#log = new EventLog(ctx.storage.sql);
-      this.#streams = new ClientStreams(ctx, this.#fanOut, this.#log, config.ATOMIC_MAX_SUBSCRIBERS);
+      this.#streams = new ClientStreams(ctx, this.#fanOut, this.#log, config.ATOMIC_MAX_SUBSCRIBERS, (ws, message) =>
+        this.#onClientFrame(ws, message, "subscribe").catch((error: unknown) =>
+          this.#logger.error("could not answer a follower", { error }),
+        ),
+      );
       const record = this.#store.load(this.#logger);
       if (!record) return;
       const tracker = new ContentTracker();
@@ -167,8 +171,12 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const attachment = readAttachment(ws);
-    const startable = !this.#machine && attachment.role === "start";
+    await this.#onClientFrame(ws, message, readAttachment(ws).role);
+  }
+
+  /** A frame from a client socket: the prompt of a `/ws/stream` socket, then `ping` or `cancel`. */
+  async #onClientFrame(ws: WebSocket, message: string | ArrayBuffer, role: "start" | "subscribe"): Promise<void> {
+    const startable = !this.#machine && role === "start";
     const frame = readClientFrame(message, startable, this.#machine?.record.id ?? null);
     if (frame.type === "error") return sendError(ws, frame.code, frame.message);
     if (frame.type === "ping") return ws.send(JSON.stringify({ type: "pong" }));
@@ -183,7 +191,8 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       request: frame.request,
     });
     if (!outcome.ok) return sendError(ws, outcome.error.code, outcome.error.message);
-    if (frame.request.metadata?.stream_mode === "delta") ws.serializeAttachment({ ...attachment, delta_only: true });
+    if (frame.request.metadata?.stream_mode === "delta")
+      ws.serializeAttachment({ ...readAttachment(ws), delta_only: true });
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

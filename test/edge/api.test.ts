@@ -136,9 +136,12 @@ describe("observability routes", () => {
 
   it("GET /api/openapi.json describes the routes from the schemas", async () => {
     const res = await getJson(`${edge.url}/api/openapi.json`);
-    expect(res.body.openapi).toBe("3.0.3");
+    expect(res.body.openapi).toBe("3.2.0");
     const generate = res.body.paths["/api/generate"].post;
-    expect(generate.requestBody.content["application/json"].schema.required).toContain("prompt");
+    expect(generate.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/GenerateRequest",
+    });
+    expect(res.body.components.schemas.GenerateRequest.required).toContain("prompt");
     expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining(["/health", "/ws/stream", "/api/pipelines/{id}"]),
     );

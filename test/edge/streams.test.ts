@@ -155,8 +155,8 @@ describe("/ws/pipelines/:id", () => {
 
   it("refuses a plain GET without an upgrade and a bad after", async () => {
     const res = await getJson(`${edge.url}/ws/stream`);
-    expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain("Upgrade");
+    expect(res.status).toBe(426);
+    expect(res.body.error).toMatchObject({ code: "upgrade_required", message: expect.stringContaining("Upgrade") });
     const bad = new RecordingSocket(`${edge.wsUrl}/ws/pipelines/${crypto.randomUUID()}?after=-3`);
     await expect(bad.opened()).rejects.toThrow(/400/);
     await until(

@@ -145,7 +145,9 @@ describe("SSE through a standard EventSource", () => {
     );
     const errorData: unknown[] = [];
     const source = new EventSource(`${edge.url}/api/pipelines/${id}/events`);
-    source.addEventListener("error", (event) => errorData.push(event.data));
+    // A server event named `error` would arrive as a MessageEvent with data; the EventSource's own
+    // connection errors carry none.
+    source.addEventListener("error", (event) => errorData.push("data" in event ? event.data : undefined));
     const received = await follow(source, NAMES);
     const failure = received.at(-1);
     expect(failure?.name).toBe("pipeline_error");

@@ -300,7 +300,7 @@ describe("WebSockets", () => {
     expectError(await call(open, "GET", "/ws/pipelines/{id}"), "upgrade_required");
   });
 
-  it("/agent/connect: 101 and the link's frames; 400 and 401", async () => {
+  it("/agent/connect: 101 and the link's frames; 400, 401 and 426", async () => {
     const headers = { Authorization: `Bearer ${open.token}`, "X-Atomic-Agent-Id": "contract-probe" };
     const { answer, socket } = await openSocket(`${open.wsUrl}/agent/connect`, headers);
     contract.check("GET", "/agent/connect", answer);
@@ -316,7 +316,7 @@ describe("WebSockets", () => {
     });
     contract.check("GET", "/agent/connect", badId);
     expect(badId.status).toBe(400);
-    expectError(await call(open, "GET", "/agent/connect", { headers }), "invalid_request");
+    expectError(await call(open, "GET", "/agent/connect", { headers }), "upgrade_required");
   });
 });
 

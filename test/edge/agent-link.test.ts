@@ -33,7 +33,7 @@ describe("the agent link: who may link", () => {
       await expect(socket.opened()).rejects.toThrow(/401/);
     }
     const plain = await getJson(`${edge.url}/agent/connect`, { Authorization: `Bearer ${edge.token}` });
-    expect(plain.status).toBe(400);
+    expect(plain.status).toBe(426);
   });
 
   it("refuses a bad agent id, and a hello naming another agent", async () => {
@@ -134,6 +134,41 @@ describe("the agent link: jobs", () => {
       async () => agent.socket.messages.filter((m: any) => m.type === "ack" && m.result === true).length,
       (n) => n === 2,
     );
+    agent.close();
+  });
+
+  it("names the job of a frame it refuses, and takes the failure result the agent sends in its place", async () => {
+    const agent = await FakeAgent.link(edge, { id: "agent-oversize", kinds: ["sandbox.execute"], docker: true });
+    const pending = postJson(`${edge.url}/api/execute`, { language: "shell", code: "true" });
+    const job = await agent.nextJob("sandbox.execute");
+    // 100,000 NULs are 600,000 bytes as JSON: over the frame limit, though far fewer characters.
+    agent.result(job, 0, {
+      exit_code: 0,
+      signal: null,
+      stdout: "\0".repeat(100_000),
+      stderr: "",
+      truncated: false,
+      timed_out: false,
+      oom_killed: false,
+      duration_ms: 1,
+    });
+    const tooLarge = await agent.socket.waitFor((m) => m["type"] === "error" && m["code"] === "payload_too_large");
+    expect(tooLarge).toMatchObject({ job_id: job.job_id, attempt: job.attempt });
+    agent.socket.send({
+      v: 1,
+      type: "job.event",
+      job_id: job.job_id,
+      attempt: job.attempt,
+      seq: 1,
+      event: { kind: "progress", message: "x".repeat(2_000) },
+    } satisfies JobEvent);
+    const badShape = await agent.socket.waitFor((m) => m["type"] === "error" && m["code"] === "invalid_request");
+    expect(badShape).toMatchObject({ job_id: job.job_id, attempt: job.attempt });
+    expect(badShape["message"]).toContain("event.message");
+    agent.fail(job, "agent_error", "the edge refused a frame of this job", false);
+    const answer = await pending;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(502);
+    expect(answer.body.error).toMatchObject({ code: "agent_error", message: "the edge refused a frame of this job" });
     agent.close();
   });
 

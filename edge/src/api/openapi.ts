@@ -261,8 +261,7 @@ function paths(schemas: GeneratedSchemas): Record<string, Record<string, unknown
           },
         ],
         responses: { "101": switching("Linked; see `x-websocket` for the frames.") },
-        // A plain GET here is answered 400, not 426 as on /ws/*.
-        errors: [[["invalid_request"], ["ErrorResponse"]]],
+        errors: [[["invalid_request"], ["ErrorResponse"]], UPGRADE],
         websocket: agentSocket(schemas),
       }),
     },

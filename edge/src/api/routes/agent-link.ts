@@ -23,7 +23,9 @@ agentLinkRoutes.get("/agent/connect", async (c) => {
     throw new ApiError("unauthorized", "missing or wrong agent token (Authorization: Bearer <ATOMIC_AGENT_TOKEN>)");
   }
   if ((c.req.header("Upgrade") ?? "").toLowerCase() !== "websocket") {
-    throw new ApiError("invalid_request", "this route speaks WebSocket: send Upgrade: websocket");
+    throw new ApiError("upgrade_required", "this route speaks WebSocket: send Upgrade: websocket", {
+      headers: { Upgrade: "websocket" },
+    });
   }
   const agentId = c.req.header(AGENT_ID_HEADER) ?? "";
   if (!AGENT_ID.test(agentId)) {

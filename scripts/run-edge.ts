@@ -5,21 +5,27 @@ import { join, resolve } from "node:path";
 export const ROOT = resolve(import.meta.dirname, "..");
 
 /** Settings of the edge that `npm start` passes through from the environment to `wrangler dev`. */
-const PASSED_THROUGH = /^ATOMIC_(?!HOST$|HTTP_PORT$|WS_PORT$|EDGE_URL$)/;
+const PASSED_THROUGH = /^ATOMIC_(?!HOST$|HTTP_PORT$|WS_PORT$|EDGE_URL$|STATE_DIR$)/;
 
 export interface EdgeProcess {
   url: string;
   exited: Promise<number>;
+  /** Signals wrangler, which stops its workerd. */
   stop(signal?: NodeJS.Signals): void;
+  /** SIGKILLs wrangler and, with `ownProcessGroup`, its workerd too: the last resort. */
+  kill(): void;
 }
 
 /**
  * Runs the Worker with `wrangler dev`, offline (no metrics, no `cf` fetch, no local trace
- * collector unless X_LOCAL_OBSERVABILITY=true), with its state in
- * `.wrangler/state` so pipelines survive a restart. Every `ATOMIC_*` variable of the environment
- * reaches the Worker as a var, so an operator configures it as any other part.
+ * collector unless X_LOCAL_OBSERVABILITY=true), with its state in `ATOMIC_STATE_DIR` (default
+ * `.wrangler/state`) so pipelines survive a restart. Every other `ATOMIC_*` variable of the
+ * environment reaches the Worker as a var, so an operator configures it as any other part.
+ *
+ * With `ownProcessGroup`, wrangler and its workerd get a process group of their own, so a
+ * terminal's Ctrl-C does not reach them: the caller decides when the edge stops.
  */
-export function runEdge(options: { token: string; quiet?: boolean }): EdgeProcess {
+export function runEdge(options: { token: string; quiet?: boolean; ownProcessGroup?: boolean }): EdgeProcess {
   const host = process.env["ATOMIC_HOST"] || "0.0.0.0";
   const port = process.env["ATOMIC_HTTP_PORT"] || "8080";
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
@@ -43,12 +49,13 @@ export function runEdge(options: { token: string; quiet?: boolean }): EdgeProces
       "--port",
       port,
       "--persist-to",
-      join(ROOT, ".wrangler", "state"),
+      process.env["ATOMIC_STATE_DIR"] || join(ROOT, ".wrangler", "state"),
       "--show-interactive-dev-session=false",
       ...vars,
     ],
     {
       cwd: ROOT,
+      detached: options.ownProcessGroup === true,
       stdio: ["ignore", options.quiet ? "ignore" : "inherit", "inherit"],
       env: {
         ...process.env,
@@ -69,5 +76,22 @@ export function runEdge(options: { token: string; quiet?: boolean }): EdgeProces
     stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
     },
+    kill() {
+      if (options.ownProcessGroup !== true) {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        return;
+      }
+      // The whole group, even after wrangler has gone: a workerd it left behind is in it too.
+      if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+    },
   };
+}
+
+/** Signals every process of the group `pgid` leads; a group that is already gone is fine. */
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if (!(error instanceof Error && "code" in error && error.code === "ESRCH")) throw error;
+  }
 }

@@ -21,6 +21,9 @@ export class HostAgent {
   #runner: JobRunner | null = null;
   #link: LinkClient | null = null;
   #dockerTimer: NodeJS.Timeout | null = null;
+  #draining = false;
+  #stoppingNow = false;
+  #stopped: Promise<void> | undefined;
 
   constructor(config: HostAgentConfig, llm: LlmClient, logger: Logger) {
     this.config = config;
@@ -40,6 +43,8 @@ export class HostAgent {
     const config = this.config;
     this.#llm.start();
     if (config.ATOMIC_SANDBOX !== "off") await this.#startSandbox();
+    // A stop during start-up has already closed what exists: link nothing more.
+    if (this.#stopped) return;
     this.#runner = new JobRunner({
       capacity: config.ATOMIC_THREADS,
       logger: this.#log,
@@ -90,16 +95,19 @@ export class HostAgent {
       agentId: this.config.ATOMIC_AGENT_ID,
       logger: this.#log,
     });
+    // Held from here on, so that a stop during start-up closes it (and its warm pool) too.
+    this.#sandbox = sandbox;
     const availability = await sandbox.availability();
     this.#docker = availability;
     if (availability.status !== "available") {
       this.#log.warn("Docker sandbox unavailable: sandbox jobs go to other hosts", { detail: availability.detail });
+      this.#sandbox = null;
       await sandbox.close();
       return;
     }
     const { swept } = await sandbox.start();
     if (swept > 0) this.#log.info("removed sandbox containers left by an earlier run", { swept });
-    this.#sandbox = sandbox;
+    if (this.#stopped) return;
     this.#dockerTimer = setInterval(() => {
       sandbox
         .availability()
@@ -115,22 +123,53 @@ export class HostAgent {
 
   /**
    * Graceful stop: no new jobs, running ones finish (up to ATOMIC_DRAIN_TIMEOUT_MS) or are handed
-   * back, their results reach the edge, then the link closes with 1001.
+   * back, their results reach the edge, then the link closes with 1001 and every sandbox container
+   * is removed.
    */
   async drain(): Promise<void> {
     const link = this.#link;
     const runner = this.#runner;
-    if (!link || !runner) return;
+    if (!link || !runner) return this.stop();
     this.#log.info("draining: no new jobs; finishing the running ones", { running: runner.running().length });
-    link.drain();
+    this.#tellEdgeDraining(link);
     const { finished, handedBack } = await runner.drain(this.config.ATOMIC_DRAIN_TIMEOUT_MS);
+    // Cut short by stopNow(), which handed the jobs back and reports that itself.
+    if (this.#stoppingNow) return this.stop();
     const flushed = await link.flushed(Math.min(5_000, this.config.ATOMIC_DRAIN_TIMEOUT_MS + 1_000));
     this.#log.info("drained", { finished, handed_back: handedBack, all_acked: flushed });
     await this.stop();
   }
 
-  /** Stops at once: closes the link (1001), the sandbox and the IPC pool. */
-  async stop(): Promise<void> {
+  /**
+   * Stops without waiting for the running jobs: they are handed back to the edge (which places
+   * them again elsewhere), their containers killed and removed with the warm ones, then the link
+   * closes. Safe to call while a {@link HostAgent.drain} is in progress.
+   */
+  async stopNow(): Promise<void> {
+    this.#stoppingNow = true;
+    const link = this.#link;
+    const runner = this.#runner;
+    if (link && runner) {
+      this.#tellEdgeDraining(link);
+      const { handedBack } = await runner.drain(0);
+      this.#log.warn("stopping now", { handed_back: handedBack });
+    }
+    await this.stop();
+  }
+
+  #tellEdgeDraining(link: LinkClient): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    link.drain();
+  }
+
+  /** Closes the link (1001), the sandbox (removing its containers) and the IPC pool; once, however often called. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stopOnce();
+    return this.#stopped;
+  }
+
+  async #stopOnce(): Promise<void> {
     if (this.#dockerTimer) clearInterval(this.#dockerTimer);
     await this.#link?.close(1001, "host-agent shutting down");
     await this.#sandbox?.close().catch((error: unknown) => this.#log.warn("sandbox close failed", { error }));

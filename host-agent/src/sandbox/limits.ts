@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
+import { envInt, envSetting } from "../env-setting.ts";
 import { SandboxLimitError } from "./errors.ts";
 
 const MIB = 1024 * 1024;
@@ -10,45 +11,57 @@ export interface LimitPolicy {
   maxima: ResourceLimits;
 }
 
-// An unset or empty variable takes the default; anything else must be a whole number in range.
-function envInt(fallback: number, min: number, max: number) {
-  return z.preprocess(
-    (raw) => (raw === undefined || raw === "" ? undefined : raw),
-    z.coerce.number().int().min(min).max(max).default(fallback),
-  );
-}
-
 /**
  * The sandbox's environment variables, parsed once at start-up. A plain object schema so the
  * host-agent's `config.ts` can merge it (`z.object({...SandboxEnv.shape, ...})`); the check that
- * every default is within its maximum happens in {@link limitPolicyFromEnv}.
+ * every default is within its maximum is {@link defaultsAboveMaxima}, which `config.ts` runs on the
+ * whole environment and {@link limitPolicyFromEnv} runs again for callers that skip it.
  *
  * `ATOMIC_MEMORY_LIMIT_MB` and `ATOMIC_SANDBOX_MAX_PROCESSES` keep the seed's names and meanings
  * (the default memory and process limits), which is why the process ceiling is
  * `ATOMIC_SANDBOX_MAX_PROCESSES_CEILING` rather than `ATOMIC_SANDBOX_MAX_*`.
  */
 export const SandboxEnv = z.object({
-  ATOMIC_SANDBOX_IMAGE: z.string().min(1).default("atomic-sandbox:latest"),
-  /** Pre-started containers kept ready (0 turns the warm pool off). */
-  ATOMIC_SANDBOX_WARM: envInt(2, 0, 32),
-  /** Bytes of stdout and of stderr kept per run; the rest is dropped and `truncated` set. */
-  ATOMIC_SANDBOX_OUTPUT_LIMIT_BYTES: envInt(65_536, 1024, 16 * MIB),
-  ATOMIC_MEMORY_LIMIT_MB: envInt(512, 16, 1_048_576),
-  ATOMIC_SANDBOX_CPU_MILLICORES: envInt(1000, 10, 1_024_000),
+  ATOMIC_SANDBOX_IMAGE: envSetting(
+    { meaning: "the sandbox image (`npm run sandbox:image` builds it)", fallback: "atomic-sandbox:latest" },
+    z.string(),
+  ),
+  ATOMIC_SANDBOX_WARM: envInt("pre-started single-use containers kept ready; 0: every run starts cold", 2, 0, 32),
+  ATOMIC_SANDBOX_OUTPUT_LIMIT_BYTES: envInt(
+    "bytes of stdout and of stderr kept per run; the rest is dropped and `truncated` set",
+    65_536,
+    1024,
+    16 * MIB,
+  ),
+  ATOMIC_MEMORY_LIMIT_MB: envInt("memory of a run that asks for no limit, MiB", 512, 16, 1_048_576),
+  ATOMIC_SANDBOX_CPU_MILLICORES: envInt(
+    "CPU of a run that asks for no limit, thousandths of a core",
+    1000,
+    10,
+    1_024_000,
+  ),
   // tmpfs pages are charged to the container's memory, so the disk default stays well under it.
-  ATOMIC_SANDBOX_DISK_MB: envInt(64, 1, 1_048_576),
-  ATOMIC_SANDBOX_TIMEOUT_SECONDS: envInt(30, 1, 86_400),
-  ATOMIC_SANDBOX_MAX_PROCESSES: envInt(100, 1, 1_000_000),
-  ATOMIC_SANDBOX_MAX_MEMORY_MB: envInt(2048, 16, 1_048_576),
-  ATOMIC_SANDBOX_MAX_CPU_MILLICORES: envInt(4000, 10, 1_024_000),
-  ATOMIC_SANDBOX_MAX_DISK_MB: envInt(512, 1, 1_048_576),
-  ATOMIC_SANDBOX_MAX_TIMEOUT_SECONDS: envInt(300, 1, 86_400),
-  ATOMIC_SANDBOX_MAX_PROCESSES_CEILING: envInt(1024, 1, 1_000_000),
+  ATOMIC_SANDBOX_DISK_MB: envInt("writable scratch space of a run that asks for no limit, MiB", 64, 1, 1_048_576),
+  ATOMIC_SANDBOX_TIMEOUT_SECONDS: envInt("wall-clock limit of a run that asks for no limit, seconds", 30, 1, 86_400),
+  ATOMIC_SANDBOX_MAX_PROCESSES: envInt("processes of a run that asks for no limit", 100, 1, 1_000_000),
+  ATOMIC_SANDBOX_MAX_MEMORY_MB: envInt("the most memory a run may ask for, MiB", 2048, 16, 1_048_576),
+  ATOMIC_SANDBOX_MAX_CPU_MILLICORES: envInt(
+    "the most CPU a run may ask for, thousandths of a core",
+    4000,
+    10,
+    1_024_000,
+  ),
+  ATOMIC_SANDBOX_MAX_DISK_MB: envInt("the most scratch space a run may ask for, MiB", 512, 1, 1_048_576),
+  ATOMIC_SANDBOX_MAX_TIMEOUT_SECONDS: envInt("the longest wall-clock limit a run may ask for, seconds", 300, 1, 86_400),
+  ATOMIC_SANDBOX_MAX_PROCESSES_CEILING: envInt("the most processes a run may ask for", 1024, 1, 1_000_000),
 });
 export type SandboxEnv = z.infer<typeof SandboxEnv>;
 
+/** The variables that hold a number. */
+type NumericSetting = { [K in keyof SandboxEnv]: SandboxEnv[K] extends number ? K : never }[keyof SandboxEnv];
+
 /** Which variable sets the default and the maximum of each limit, for error messages. */
-const LIMIT_VARIABLES: Record<keyof ResourceLimits, { fallback: keyof SandboxEnv; ceiling: keyof SandboxEnv }> = {
+const LIMIT_VARIABLES: Record<keyof ResourceLimits, { fallback: NumericSetting; ceiling: NumericSetting }> = {
   memory_bytes: { fallback: "ATOMIC_MEMORY_LIMIT_MB", ceiling: "ATOMIC_SANDBOX_MAX_MEMORY_MB" },
   cpu_millicores: { fallback: "ATOMIC_SANDBOX_CPU_MILLICORES", ceiling: "ATOMIC_SANDBOX_MAX_CPU_MILLICORES" },
   disk_bytes: { fallback: "ATOMIC_SANDBOX_DISK_MB", ceiling: "ATOMIC_SANDBOX_MAX_DISK_MB" },
@@ -57,6 +70,29 @@ const LIMIT_VARIABLES: Record<keyof ResourceLimits, { fallback: keyof SandboxEnv
 };
 
 const LIMIT_NAMES = Object.keys(LIMIT_VARIABLES) as Array<keyof ResourceLimits>;
+
+/** A default set above the maximum of the same limit. */
+export interface DefaultAboveMaximum {
+  fallback: NumericSetting;
+  ceiling: NumericSetting;
+  value: number;
+  maximum: number;
+}
+
+/**
+ * Every limit whose default is above its maximum: such a host would refuse the runs that ask for
+ * nothing, so it must not start.
+ */
+export function defaultsAboveMaxima(env: SandboxEnv): DefaultAboveMaximum[] {
+  const problems: DefaultAboveMaximum[] = [];
+  for (const name of LIMIT_NAMES) {
+    const { fallback, ceiling } = LIMIT_VARIABLES[name];
+    const value = env[fallback];
+    const maximum = env[ceiling];
+    if (value > maximum) problems.push({ fallback, ceiling, value, maximum });
+  }
+  return problems;
+}
 
 /**
  * The limit policy a parsed {@link SandboxEnv} describes. Throws an Error naming both variables
@@ -79,13 +115,10 @@ export function limitPolicyFromEnv(env: SandboxEnv): LimitPolicy {
       max_processes: env.ATOMIC_SANDBOX_MAX_PROCESSES_CEILING,
     },
   };
-  for (const name of LIMIT_NAMES) {
-    if (policy.defaults[name] > policy.maxima[name]) {
-      const { fallback, ceiling } = LIMIT_VARIABLES[name];
-      throw new Error(
-        `${fallback}=${env[fallback]} is above ${ceiling}=${env[ceiling]}: raise the maximum or lower the default`,
-      );
-    }
+  const [problem] = defaultsAboveMaxima(env);
+  if (problem !== undefined) {
+    const { fallback, ceiling, value, maximum } = problem;
+    throw new Error(`${fallback}=${value} is above ${ceiling}=${maximum}: raise the maximum or lower the default`);
   }
   return policy;
 }

@@ -72,6 +72,7 @@ export class HostAgent {
       running: () => runner.running(),
       onAssign: (job) => runner.assign(job),
       onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
+      onFailed: (failed) => runner.abandon(failed.job_id, failed.attempt, failed.error),
     });
     runner.attach(this.#link);
     // The edge must not place LLM jobs here while the agent is down: tell it at once, not at the

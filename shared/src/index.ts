@@ -1,5 +1,6 @@
 export * from "./errors.ts";
 export * from "./limits.ts";
+export * from "./utf8.ts";
 export * from "./protocol/common.ts";
 export * from "./protocol/sandbox.ts";
 export * from "./protocol/api.ts";

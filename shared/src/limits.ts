@@ -26,4 +26,11 @@ export const LIMITS = {
   executeCodeMaxBytes: 1_048_576,
   /** Files accepted by `/api/execute`. */
   executeMaxFiles: 100,
+  /**
+   * Longest file path `/api/execute` accepts, in UTF-8 bytes: the workspace's file system and tar
+   * count bytes, not characters (256 × "é" is 512 bytes), and a name they cannot create fails the run.
+   */
+  executePathMaxBytes: 256,
+  /** Longest name between two slashes of such a path, in UTF-8 bytes: Linux's NAME_MAX. */
+  executeNameMaxBytes: 255,
 } as const;

@@ -33,6 +33,39 @@ describe("POST /api/execute at the edge", () => {
     expect(limit.body.error.message).toContain("gpu");
   });
 
+  it("refuses file names over their limits in UTF-8 bytes, or holding a NUL, with 400 naming the file", async () => {
+    const execute = (path: string) =>
+      postJson(`${edge.url}/api/execute`, {
+        language: "python",
+        files: [
+          { path: "main.py", content: "print(1)" },
+          { path, content: "x" },
+        ],
+      });
+    // 129 characters, 257 bytes: tar could not create it.
+    const long = `${"é".repeat(128)}a`;
+    const tooLong = await execute(long);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.message).toContain(`files.1.path: ${JSON.stringify(long)} is 257 bytes in UTF-8`);
+    expect(tooLong.body.error.message).toContain("at most 256");
+    const withNul = await execute("a\u0000b.py");
+    expect(withNul.status).toBe(400);
+    expect(withNul.body.error.message).toContain('files.1.path: "a\\u0000b.py" contains a NUL character');
+    // One name between slashes is limited to 255 bytes, as the file system limits it.
+    const longName = await execute("b".repeat(256));
+    expect(longName.status).toBe(400);
+    expect(longName.body.error.message).toContain("a name of 256 bytes");
+    const entrypoint = await postJson(`${edge.url}/api/execute`, {
+      language: "python",
+      files: [{ path: "main.py", content: "print(1)" }],
+      entrypoint: "m\u0000ain.py",
+    });
+    expect(entrypoint.status).toBe(400);
+    expect(entrypoint.body.error.message).toContain("entrypoint: ");
+    // 256 bytes in two names is within the limits: the run goes on to look for a sandbox (none is linked yet).
+    expect((await execute(`${"é".repeat(126)}/abc`)).status).toBe(503);
+  });
+
   it("answers 503 when no host-agent with Docker takes the run", async () => {
     const res = await postJson(`${edge.url}/api/execute`, { language: "python", code: "print(1+1)" });
     expect(res.status).toBe(503);

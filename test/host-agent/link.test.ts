@@ -68,6 +68,7 @@ function agentOn(
     running: () => runner.running(),
     onAssign: (job) => runner.assign(job),
     onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
+    onFailed: (failed) => runner.abandon(failed.job_id, failed.attempt, failed.error),
     backoff: new Backoff({ baseMs: 50, capMs: 400 }),
   });
   runner.attach(link);
@@ -195,6 +196,53 @@ describe("the link client against the real edge", () => {
     await until(
       () => getJson(`${edge.url}/api/status`),
       (r) => r.body.agents.every((a: any) => a.agent_id !== "agent-drain" || !a.connected),
+    );
+  });
+
+  it("fails a job whose frame is over the limit instead of holding it, and stops the job", async () => {
+    const edge = await startEdge();
+    cleanups.push(() => edge.dispose());
+    const scripted = new Scripted();
+    const { link, runner } = agentOn(edge, scripted);
+    await link.waitLinked(10_000);
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "too large to send", async: true });
+    const ctx = await scripted.next(1);
+    scripted.push(ctx, "```python main.py\n");
+    // 100,000 NULs: 600,000 bytes as JSON, over the 524,288-byte frame limit.
+    ctx.emit({ kind: "token", text: "\0".repeat(100_000) });
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "FAILED",
+    );
+    expect(view.body.error).toMatchObject({ code: "agent_error" });
+    expect(view.body.error.message).toContain("over the agent-link limit of 524288");
+    expect(ctx.signal.aborted).toBe(true);
+    await until(
+      async () => runner.running().length + link.unacked,
+      (n) => n === 0,
+    );
+  });
+
+  it("fails a job one of whose frames the edge refused instead of sending it again", async () => {
+    const edge = await startEdge();
+    cleanups.push(() => edge.dispose());
+    const scripted = new Scripted();
+    const { link, runner } = agentOn(edge, scripted);
+    await link.waitLinked(10_000);
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "refused", async: true });
+    const ctx = await scripted.next(1);
+    // Small enough to send, but the edge takes progress notes of at most 1024 characters.
+    ctx.emit({ kind: "progress", message: "x".repeat(2_000) });
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "FAILED",
+    );
+    expect(view.body.error).toMatchObject({ code: "agent_error" });
+    expect(view.body.error.message).toContain("the edge refused a frame of this job: invalid_request");
+    expect(ctx.signal.aborted).toBe(true);
+    await until(
+      async () => runner.running().length + link.unacked,
+      (n) => n === 0,
     );
   });
 

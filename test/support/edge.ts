@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { unstable_startWorker } from "wrangler";
+import { unstable_DevEnv } from "wrangler";
+import { z } from "zod";
 
 process.env["WRANGLER_SEND_METRICS"] = "false";
 process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false";
@@ -10,9 +11,19 @@ process.env["X_LOCAL_OBSERVABILITY"] ??= "false";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
+/** The part of wrangler's `reloadComplete` event that says where the Worker listens. */
+const ReloadComplete = z.object({
+  proxyData: z.object({ userWorkerUrl: z.object({ protocol: z.string(), hostname: z.string(), port: z.string() }) }),
+});
+
 export interface EdgeHandle {
   /** `http://127.0.0.1:PORT` with no trailing slash. */
   url: string;
+  /**
+   * The Worker's own address, behind wrangler's dev proxy. The proxy fetches the Worker
+   * detached from its client's connection, so only a client of this address is seen to leave.
+   */
+  workerUrl: string;
   wsUrl: string;
   token: string;
   dispose(): Promise<void>;
@@ -34,7 +45,16 @@ export async function startEdge(
   for (const [name, value] of Object.entries({ ATOMIC_LOG_LEVEL: "WARN", ...vars, ATOMIC_AGENT_TOKEN: token })) {
     bindings[name] = { type: "plain_text", value };
   }
-  const worker = await unstable_startWorker({
+  // unstable_startWorker, with the reload event that says where the Worker itself listens.
+  const devEnv = new unstable_DevEnv();
+  let workerUrl: string | null = null;
+  devEnv.on("reloadComplete", (event: unknown) => {
+    const reloaded = ReloadComplete.safeParse(event);
+    if (!reloaded.success) return;
+    const { protocol, hostname, port: workerPort } = reloaded.data.proxyData.userWorkerUrl;
+    workerUrl = `${protocol}//${hostname}:${workerPort}`;
+  });
+  const worker = await devEnv.startWorker({
     config: join(ROOT, "wrangler.toml"),
     bindings,
     dev: {
@@ -46,8 +66,12 @@ export async function startEdge(
   });
   await worker.ready;
   const url = (await worker.url).origin;
+  const deadline = Date.now() + 10_000;
+  while (workerUrl === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (workerUrl === null) throw new Error("wrangler never said where the Worker listens");
   return {
     url,
+    workerUrl,
     wsUrl: url.replace(/^http/, "ws"),
     token,
     async dispose() {

@@ -7,16 +7,23 @@ import { trackedStatus, trackEvent, trackResult, type TrackedJob } from "../jobs
 import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome.ts";
 import type { JobOwnerApi } from "../jobs/owner.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
+import type { FinishedExecution } from "../scheduler/reports.ts";
 
 export type ExecutionOutcome = { ok: true; result: ExecuteResult } | { ok: false; error: ErrorBody };
 
-/** How long a sandbox job may take beyond its own timeout (container start, output transfer). */
-const DEADLINE_SLACK_MS = 30_000;
+/**
+ * How long past its job's deadline a run waits before the edge answers it: the host-agent stops
+ * the job at that deadline and its own timeout result normally arrives within this.
+ */
+const RESULT_GRACE_MS = 5_000;
 
 interface Run extends TrackedJob {
   execution_id: string;
   request: ExecuteRequest;
   pool: string;
+  started_at: number;
+  /** Ends the run with a timeout when its attempt's deadline and grace have passed. */
+  deadline: ReturnType<typeof setTimeout> | null;
   finish: (outcome: ExecutionOutcome) => void;
 }
 
@@ -25,6 +32,13 @@ interface Run extends TrackedJob {
  * Docker and waits for its result. This object owns those jobs as a PipelineDO owns its stage
  * jobs: it takes the agents' events and results, and runs a job again with `attempt + 1` when its
  * agent is lost. Nothing here outlives its request, so the runs stay in memory.
+ *
+ * Every run ends: with its job's result, or with a timeout when the job's deadline (plus
+ * {@link RESULT_GRACE_MS}) passes with no answer, or cancelled when its client goes away. A run
+ * that ends without a result cancels its job through the scheduler, which frees the job's slot.
+ * The deadline is a timer, not an alarm: the run and the request waiting for it live in this
+ * object's memory, and the timer lives and dies with them; an alarm would outlast a restart the
+ * run does not survive, and cost a storage write per run.
  */
 export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
   #config: EdgeConfig;
@@ -39,7 +53,7 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
   }
 
   async run(executionId: string, request: ExecuteRequest, pool: string): Promise<ExecutionOutcome> {
-    const jobId = `execute/${executionId}`;
+    const jobId = jobIdOf(executionId);
     if (this.#runs.has(jobId)) {
       return { ok: false, error: { code: "conflict", message: `execution ${executionId} already runs` } };
     }
@@ -51,6 +65,8 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
         pool,
         attempt: 1,
         last_seq: 0,
+        started_at: Date.now(),
+        deadline: null,
         finish,
       });
     });
@@ -58,20 +74,31 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
     return done;
   }
 
+  /** The client that asked for a run went away: the run ends and its job is cancelled. */
+  async cancel(executionId: string): Promise<void> {
+    const run = this.#runs.get(jobIdOf(executionId));
+    if (!run) return;
+    this.#log.info("client went away; cancelling its run", { execution_id: executionId, attempt: run.attempt });
+    this.#end(run.job_id, { ok: false, error: { code: "cancelled", message: "the client disconnected" } });
+    await this.#cancelJob(run.pool, refOf(run), "the client disconnected");
+  }
+
   async #place(jobId: string): Promise<void> {
     const run = this.#runs.get(jobId);
     if (!run) return;
+    const attempt = run.attempt;
     const timeoutSeconds = run.request.limits?.timeout_seconds ?? 300;
+    const deadlineMs = Math.ceil(timeoutSeconds * 1000) + this.#config.ATOMIC_EXECUTE_SLACK_MS;
     const placed = await this.env.SCHEDULER.getByName(run.pool).placeJob({
       job_id: jobId,
-      attempt: run.attempt,
+      attempt,
       owner: { kind: "execution", id: this.ctx.id.name ?? "unnamed" },
       pipeline_id: null,
       kind: "sandbox.execute",
       payload: run.request,
       labels: {},
       priority: "high",
-      deadline_ms: Math.ceil(timeoutSeconds * 1000) + DEADLINE_SLACK_MS,
+      deadline_ms: deadlineMs,
       mode: "wait",
       wait_ms: this.#config.ATOMIC_AGENT_WAIT_MS,
     });
@@ -80,7 +107,41 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
         ok: false,
         error: { code: "sandbox_unavailable", message: "no host-agent with a Docker sandbox is linked" },
       });
+      return;
     }
+    // The run may have ended while its job was being placed (a cancel, a timeout): the job must
+    // not run on for nobody. (After a result, the cancel finds nothing left to take back.)
+    if (this.#runs.get(jobId) !== run) return this.#cancelJob(run.pool, { job_id: jobId, attempt }, "the run ended");
+    if (run.attempt !== attempt) return;
+    // A job that waits for an agent starts its deadline only once placed, at most wait_ms later.
+    const waitMs = placed.status === "queued" ? this.#config.ATOMIC_AGENT_WAIT_MS : 0;
+    if (run.deadline !== null) clearTimeout(run.deadline);
+    run.deadline = setTimeout(() => void this.#expire(run, attempt, deadlineMs), waitMs + deadlineMs + RESULT_GRACE_MS);
+  }
+
+  /** An attempt's deadline and grace passed with no answer: the run times out and its job is cancelled. */
+  async #expire(run: Run, attempt: number, deadlineMs: number): Promise<void> {
+    if (this.#runs.get(run.job_id) !== run || run.attempt !== attempt) return;
+    this.#log.warn("sandbox job ran past its deadline; cancelling it", {
+      execution_id: run.execution_id,
+      attempt,
+      deadline_ms: deadlineMs,
+    });
+    this.#end(run.job_id, {
+      ok: false,
+      error: {
+        code: "timeout",
+        message: `the run did not finish within its deadline of ${deadlineMs} ms (timeout_seconds plus ATOMIC_EXECUTE_SLACK_MS)`,
+      },
+    });
+    await this.#cancelJob(run.pool, refOf(run), "the run's deadline passed");
+  }
+
+  /** Takes a job back from its agent (or out of the wait); the scheduler frees its slot. */
+  async #cancelJob(pool: string, job: JobRef, reason: string): Promise<void> {
+    await this.env.SCHEDULER.getByName(pool)
+      .cancelJob(job, reason)
+      .catch((error: unknown) => this.#log.error("could not cancel a sandbox job", { ...job, error }));
   }
 
   async jobEvent(job: JobRef, seq: number, _event: JobEventBody): Promise<EventAck> {
@@ -144,6 +205,27 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
     const run = this.#runs.get(jobId);
     if (!run) return;
     this.#runs.delete(jobId);
+    if (run.deadline !== null) clearTimeout(run.deadline);
     run.finish(outcome);
+    const finished = metricOf(outcome, Date.now() - run.started_at);
+    this.env.SCHEDULER.getByName(run.pool)
+      .executionFinished(finished)
+      .catch((error: unknown) => this.#log.warn("could not report a run to the metrics", { job_id: jobId, error }));
   }
+}
+
+function refOf(job: JobRef): JobRef {
+  return { job_id: job.job_id, attempt: job.attempt };
+}
+
+function jobIdOf(executionId: string): string {
+  return `execute/${executionId}`;
+}
+
+/** How the metrics count a run's outcome: a program killed at its own timeout counts as timed out. */
+function metricOf(outcome: ExecutionOutcome, durationMs: number): FinishedExecution {
+  if (outcome.ok) return { outcome: outcome.result.timed_out ? "timed_out" : "ok", duration_ms: durationMs };
+  if (outcome.error.code === "timeout") return { outcome: "timed_out", duration_ms: durationMs };
+  if (outcome.error.code === "cancelled") return { outcome: "cancelled", duration_ms: durationMs };
+  return { outcome: "failed", code: outcome.error.code, duration_ms: durationMs };
 }

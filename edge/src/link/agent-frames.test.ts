@@ -30,6 +30,31 @@ describe("agent-link frames", () => {
     expect(read.type === "error" && read.message).toContain("load.running");
   });
 
+  it("names the job of a frame it refuses for its size or its shape, so the agent can fail that job", () => {
+    const job = { job_id: "execute/e1", attempt: 2 };
+    // 90,000 NULs: 540,000 bytes as JSON.
+    const nuls = JSON.stringify({
+      v: LINK_VERSION,
+      type: "job.result",
+      ...job,
+      events: 0,
+      outcome: { ok: true, result: { stdout: "\0".repeat(90_000) } },
+    });
+    expect(readAgentFrame(nuls)).toMatchObject({ type: "error", code: "payload_too_large", job });
+    const long = {
+      v: LINK_VERSION,
+      type: "job.event",
+      ...job,
+      seq: 1,
+      event: { kind: "progress", message: "x".repeat(2000) },
+    };
+    expect(readAgentFrame(JSON.stringify(long))).toMatchObject({ type: "error", code: "invalid_request", job });
+    // Frames that name no job are refused without one.
+    const heartbeat = readAgentFrame(JSON.stringify({ v: LINK_VERSION, type: "heartbeat", health, load: {} }));
+    expect(heartbeat).toMatchObject({ type: "error", code: "invalid_request" });
+    expect(heartbeat).not.toHaveProperty("job");
+  });
+
   it("refuses what is not JSON, and frames over the limit counted in UTF-8 bytes", () => {
     expect(readAgentFrame("{")).toMatchObject({ type: "error", code: "invalid_json" });
     const wide = JSON.stringify({ v: LINK_VERSION, type: "draining", note: "€".repeat(LIMITS.agentFrameMaxBytes / 3) });

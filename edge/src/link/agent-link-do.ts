@@ -112,7 +112,7 @@ export class AgentLinkDO extends DurableObject<Env> {
     if (!this.#isCurrent(ws)) return closeQuietly(ws, 4000, "replaced by a newer connection");
     this.#lastSeen = Date.now();
     const read = readAgentFrame(message);
-    if (read.type === "error") return this.#sendError(ws, read.code, read.message);
+    if (read.type === "error") return this.#sendError(ws, read.code, read.message, read.job);
     if (read.type === "unknown") return this.#log.debug("ignoring a frame of unknown type", { type: read.frameType });
     const msg = read.frame;
     if (msg.type !== "hello" && !this.#link?.connected) {
@@ -412,9 +412,10 @@ export class AgentLinkDO extends DurableObject<Env> {
     this.#send(ws, { v: LINK_VERSION, type: "ack", job_id: job.job_id, attempt: job.attempt, seq, result });
   }
 
-  #sendError(ws: WebSocket, code: ErrorCode, message: string): void {
-    this.#log.warn("bad frame from agent", { code, message });
-    this.#send(ws, { v: LINK_VERSION, type: "error", code, message });
+  /** Refuses a frame; `job` names the job it was about, which the agent then fails. */
+  #sendError(ws: WebSocket, code: ErrorCode, message: string, job?: JobRef): void {
+    this.#log.warn("bad frame from agent", { code, message, ...job });
+    this.#send(ws, { v: LINK_VERSION, type: "error", code, message, ...(job ? refOf(job) : {}) });
   }
 
   #saveLink(): void {

@@ -1,4 +1,4 @@
-import type { PipelineState, StageName } from "../../../shared/src/index.ts";
+import type { ErrorCode, PipelineState, StageName } from "../../../shared/src/index.ts";
 import type { AgentInfo } from "../scheduler/agent-registry.ts";
 import type { HistogramState } from "./histogram.ts";
 
@@ -25,10 +25,21 @@ export function stageHistogram(stage: StageName): string {
 /** The histogram of the time pipelines wait for a running slot. */
 export const QUEUE_WAIT_HISTOGRAM = "queue_wait";
 
+/** How an `/api/execute` run ended, as the metrics count it. */
+export const EXECUTION_OUTCOMES = ["ok", "failed", "timed_out", "cancelled"] as const;
+export type ExecutionMetricOutcome = (typeof EXECUTION_OUTCOMES)[number];
+
+/** The histogram of the durations of runs that ended so; its count is how many did. */
+export function executionHistogram(outcome: ExecutionMetricOutcome): string {
+  return `execution_${outcome}`;
+}
+
 /** Everything the metrics routes read from a pool's scheduler, in one RPC. */
 export interface MetricsSnapshot {
   counters: Record<Counter, number>;
   histograms: Record<string, HistogramState>;
+  /** Failed `/api/execute` runs by error code (codes never seen are left out). */
+  execution_failures: Partial<Record<ErrorCode, number>>;
   active_pipelines: number;
   queue_size: number;
   queue_by_priority: { high: number; normal: number; low: number };

@@ -1,14 +1,18 @@
 import { z } from "zod";
+import { ErrorCode } from "../../../shared/src/index.ts";
 import { NumberColumn, TextColumn } from "../storage/columns.ts";
 import { emptyHistogram, HistogramState, observe } from "../metrics/histogram.ts";
 import { COUNTERS, type Counter } from "../metrics/snapshot.ts";
 
 const CounterName = z.enum(COUNTERS);
+/** The row of the counter of failed executions with one error code: `execution_failed:<code>`. */
+const FAILURE_ROW = "execution_failed:";
 
 /** A pool's counters and latency histograms, kept in the scheduler's SQLite across restarts. */
 export class PoolMetrics {
   readonly #sql: SqlStorage;
   readonly #counters = Object.fromEntries(COUNTERS.map((name) => [name, 0])) as Record<Counter, number>;
+  readonly #failures = new Map<ErrorCode, number>();
   readonly #histograms = new Map<string, HistogramState>();
 
   constructor(sql: SqlStorage) {
@@ -16,8 +20,11 @@ export class PoolMetrics {
     sql.exec(`CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS histograms (name TEXT PRIMARY KEY, body TEXT NOT NULL);`);
     for (const row of sql.exec("SELECT name, value FROM counters")) {
-      const name = CounterName.safeParse(row["name"]);
+      const raw = TextColumn.parse(row["name"]);
+      const name = CounterName.safeParse(raw);
+      const code = ErrorCode.safeParse(raw.startsWith(FAILURE_ROW) ? raw.slice(FAILURE_ROW.length) : null);
       if (name.success) this.#counters[name.data] = NumberColumn.parse(row["value"]);
+      else if (code.success) this.#failures.set(code.data, NumberColumn.parse(row["value"]));
     }
     for (const row of sql.exec("SELECT name, body FROM histograms")) {
       const state = HistogramState.safeParse(JSON.parse(TextColumn.parse(row["body"])));
@@ -28,6 +35,13 @@ export class PoolMetrics {
   count(name: Counter): void {
     this.#counters[name] += 1;
     this.#sql.exec("INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)", name, this.#counters[name]);
+  }
+
+  /** Counts one failed `/api/execute` run under its error code. */
+  countFailure(code: ErrorCode): void {
+    const value = (this.#failures.get(code) ?? 0) + 1;
+    this.#failures.set(code, value);
+    this.#sql.exec("INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)", `${FAILURE_ROW}${code}`, value);
   }
 
   observe(name: string, ms: number): void {
@@ -45,6 +59,10 @@ export class PoolMetrics {
 
   counters(): Record<Counter, number> {
     return { ...this.#counters };
+  }
+
+  failures(): Partial<Record<ErrorCode, number>> {
+    return Object.fromEntries(this.#failures);
   }
 
   histograms(): Record<string, HistogramState> {

@@ -1,4 +1,5 @@
-import type { AgentHealth, JobKind, Labels, StageName } from "../../../shared/src/index.ts";
+import type { AgentHealth, ErrorCode, JobKind, Labels, StageName } from "../../../shared/src/index.ts";
+import type { ExecutionMetricOutcome } from "../metrics/snapshot.ts";
 import type { KeptJob } from "./job-placement.ts";
 
 /** What a pipeline reports to its pool's scheduler when it ends: for admission and the metrics. */
@@ -10,6 +11,11 @@ export interface FinishedPipeline {
   admitted: boolean;
   stages: Array<{ stage: StageName; duration_ms: number }>;
 }
+
+/** What an `/api/execute` run reports to its pool's scheduler when it is answered: for the metrics. */
+export type FinishedExecution =
+  | { outcome: Exclude<ExecutionMetricOutcome, "failed">; duration_ms: number }
+  | { outcome: "failed"; code: ErrorCode; duration_ms: number };
 
 /** What an agent link reports to its pool's scheduler when its host-agent says hello. */
 export interface AgentUp {

@@ -4,12 +4,18 @@ import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
 import { jobOwner } from "../jobs/owner.ts";
-import { pipelineHistogram, QUEUE_WAIT_HISTOGRAM, stageHistogram, type MetricsSnapshot } from "../metrics/snapshot.ts";
+import {
+  executionHistogram,
+  pipelineHistogram,
+  QUEUE_WAIT_HISTOGRAM,
+  stageHistogram,
+  type MetricsSnapshot,
+} from "../metrics/snapshot.ts";
 import { Admission, retryAfterSeconds, type EnqueueOutcome } from "./admission.ts";
 import { AgentRegistry } from "./agent-registry.ts";
 import { JobPlacement, type PlaceOutcome } from "./job-placement.ts";
 import { PoolMetrics } from "./pool-metrics.ts";
-import type { AgentUp, FinishedPipeline } from "./reports.ts";
+import type { AgentUp, FinishedExecution, FinishedPipeline } from "./reports.ts";
 
 /**
  * One pool's scheduler (DESIGN §3), the RPC surface over its parts: admission (the running set and
@@ -84,6 +90,12 @@ export class SchedulerDO extends DurableObject<Env> {
         .catch((error: unknown) => this.#log.error("could not admit pipeline", { pipeline_id: id, error }));
     }
     if (freed) await this.#placement.placeWaiting();
+  }
+
+  /** An `/api/execute` run was answered: its outcome and duration go into the metrics. */
+  async executionFinished(finished: FinishedExecution): Promise<void> {
+    this.#metrics.observe(executionHistogram(finished.outcome), finished.duration_ms);
+    if (finished.outcome === "failed") this.#metrics.countFailure(finished.code);
   }
 
   // ---------------------------------------------------------------- jobs
@@ -174,6 +186,7 @@ export class SchedulerDO extends DurableObject<Env> {
     return {
       counters: this.#metrics.counters(),
       histograms: this.#metrics.histograms(),
+      execution_failures: this.#metrics.failures(),
       active_pipelines: this.#admission.running,
       queue_size: this.#admission.queued,
       queue_by_priority: this.#admission.queuedByPriority(),

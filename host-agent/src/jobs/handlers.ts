@@ -6,11 +6,13 @@ import {
   ParseResult,
   ExecuteRequest,
 } from "../../../shared/src/index.ts";
-import type { JobKind } from "../../../shared/src/index.ts";
+import type { ExecuteResult, JobKind } from "../../../shared/src/index.ts";
 import { exportToFilesystem } from "../export/filesystem-export.ts";
 import { fetchFiles } from "../export/fetch-files.ts";
 import { exportToGit } from "../export/git-export.ts";
 import type { LlmClient } from "../ipc/index.ts";
+import { resultRoom } from "../link/frame-size.ts";
+import { fitExecuteResult } from "./fit-execute-result.ts";
 import { JobFailure, toJobError } from "./job-failure.ts";
 import type { JobHandler } from "./job-runner.ts";
 
@@ -19,7 +21,7 @@ type LlmCalls = Pick<LlmClient, "refreshHealth" | "parse" | "generate">;
 
 /** What the sandbox handler needs of the Docker sandbox. */
 export interface SandboxRunner {
-  execute(request: ExecuteRequest, options: { signal?: AbortSignal }): Promise<unknown>;
+  execute(request: ExecuteRequest, options: { signal?: AbortSignal }): Promise<ExecuteResult>;
 }
 
 function parsePayload<T>(
@@ -110,7 +112,7 @@ export function createHandlers(deps: {
   if (sandbox) {
     handlers["sandbox.execute"] = async (ctx) => {
       const request = parsePayload(ExecuteRequest, ctx.job.payload, "sandbox.execute");
-      return sandbox.execute(request, { signal: ctx.signal });
+      return fitExecuteResult(await sandbox.execute(request, { signal: ctx.signal }), resultRoom(ctx.job));
     };
   }
   return handlers;

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { JobError } from "../../../shared/src/index.ts";
 import { IpcError } from "../ipc/index.ts";
 import { SandboxError, SandboxLimitError } from "../sandbox/errors.ts";
 import { JobFailure, toJobError } from "./job-failure.ts";
@@ -63,6 +64,20 @@ describe("toJobError: what the edge is told of a failed job", () => {
       message: "host-agent error: took too long",
       retryable: false,
     });
+  });
+
+  it("cuts a message to the length the edge takes, so the result is not refused", () => {
+    const long = "engine said: " + "x".repeat(10_000);
+    for (const thrown of [
+      new JobFailure("sandbox_error", long, true),
+      new SandboxError("sandbox_error", long, { retryable: true }),
+      new Error(long),
+    ]) {
+      const error = toJobError(thrown);
+      expect(JobError.safeParse(error).success).toBe(true);
+      expect(error.message).toHaveLength(4096);
+      expect(error.message.endsWith("x…")).toBe(true);
+    }
   });
 
   it("reports something thrown that is not an Error by its text", () => {

@@ -1,4 +1,4 @@
-import type { JobAssign, JobEventBody, JobKind } from "../../../shared/src/index.ts";
+import type { JobAssign, JobError, JobEventBody, JobKind } from "../../../shared/src/index.ts";
 import { jobKey } from "../../../shared/src/index.ts";
 import type { Logger } from "../log.ts";
 import { JobFailure, toJobError } from "./job-failure.ts";
@@ -35,7 +35,8 @@ export interface JobReporter {
 interface Running {
   job: JobAssign;
   controller: AbortController;
-  cancelledByEdge: boolean;
+  /** Nothing more of this job is sent: the edge cancelled it, it was handed back, or the link failed it. */
+  silenced: boolean;
   done: Promise<void>;
 }
 
@@ -98,7 +99,7 @@ export class JobRunner {
       return;
     }
     const controller = new AbortController();
-    const entry: Running = { job, controller, cancelledByEdge: false, done: Promise.resolve() };
+    const entry: Running = { job, controller, silenced: false, done: Promise.resolve() };
     this.#running.set(k, entry);
     reporter.sendAccepted(job.job_id, job.attempt);
     entry.done = this.#run(entry, handler, reporter).finally(() => this.#running.delete(k));
@@ -109,8 +110,20 @@ export class JobRunner {
     this.#reporter?.forget(jobId, attempt);
     if (!entry) return;
     this.#log.info("job cancelled by the edge", { job_id: jobId, attempt, reason });
-    entry.cancelledByEdge = true;
+    entry.silenced = true;
     entry.controller.abort(new JobFailure("cancelled", reason, false));
+  }
+
+  /**
+   * Stops a job the link has failed itself (one of its frames could not be delivered, and the
+   * link sent a failure result in its place): it sends nothing more.
+   */
+  abandon(jobId: string, attempt: number, error: JobError): void {
+    const entry = this.#running.get(key(jobId, attempt));
+    if (!entry) return;
+    this.#log.warn("job stopped: the link failed it", { job_id: jobId, attempt, error });
+    entry.silenced = true;
+    entry.controller.abort(new JobFailure(error.code, error.message, error.retryable));
   }
 
   /**
@@ -124,7 +137,7 @@ export class JobRunner {
     await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs))]);
     const left = [...this.#running.values()];
     for (const entry of left) {
-      entry.cancelledByEdge = true;
+      entry.silenced = true;
       entry.controller.abort(new JobFailure("cancelled", "host-agent shutting down", true));
       this.#reporter?.forget(entry.job.job_id, entry.job.attempt);
       this.#reporter?.sendRejected(entry.job.job_id, entry.job.attempt, "host-agent shutting down; run it elsewhere");
@@ -147,7 +160,7 @@ export class JobRunner {
     );
     let seq = 0;
     const emit = (event: JobEventBody) => {
-      if (entry.cancelledByEdge) return;
+      if (entry.silenced) return;
       seq += 1;
       reporter.sendEvent(job.job_id, job.attempt, seq, event);
     };
@@ -158,12 +171,12 @@ export class JobRunner {
       const result = await handler({ job, signal: controller.signal, log, token: (text) => batcher.push(text), emit });
       batcher.flush();
       if (controller.signal.aborted) throw controller.signal.reason;
-      if (!entry.cancelledByEdge) reporter.sendResult(job.job_id, job.attempt, seq, { ok: true, result });
+      if (!entry.silenced) reporter.sendResult(job.job_id, job.attempt, seq, { ok: true, result });
       log.info("job finished", { ms: Date.now() - started, events: seq });
     } catch (thrown) {
       batcher.flush();
       const error = toJobError(controller.signal.aborted ? (controller.signal.reason ?? thrown) : thrown);
-      if (!entry.cancelledByEdge) reporter.sendResult(job.job_id, job.attempt, seq, { ok: false, error });
+      if (!entry.silenced) reporter.sendResult(job.job_id, job.attempt, seq, { ok: false, error });
       log[error.code === "cancelled" ? "info" : "warn"]("job failed", { error, ms: Date.now() - started });
     } finally {
       clearTimeout(deadline);

@@ -4,7 +4,7 @@ import type {
   AgentToEdge,
   JobAssign,
   JobCancel,
-  JobEvent,
+  JobError,
   JobEventBody,
   JobKind,
   JobResult,
@@ -13,6 +13,7 @@ import type {
 import { AGENT_ID_HEADER, EdgeToAgent, HEARTBEAT_MISSES, jobKey, LINK_VERSION } from "../../../shared/src/index.ts";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
+import { Outbox, type Failed, type Posted } from "./outbox.ts";
 
 export interface LinkOptions {
   /** `http(s)://` or `ws(s)://` origin of the edge. */
@@ -30,12 +31,9 @@ export interface LinkOptions {
   running(): Array<{ job_id: string; attempt: number }>;
   onAssign(job: JobAssign): void;
   onCancel(cancel: Pick<JobCancel, "job_id" | "attempt" | "reason">): void;
+  /** The link failed a job itself (a frame of it cannot be delivered) and sent its failure result: stop it. */
+  onFailed(failed: { job_id: string; attempt: number; error: JobError }): void;
   backoff?: Backoff;
-}
-
-interface Outbox {
-  events: JobEvent[];
-  result: JobResult | null;
 }
 
 const key = (job_id: string, attempt: number) => jobKey({ job_id, attempt });
@@ -44,7 +42,8 @@ const key = (job_id: string, attempt: number) => jobKey({ job_id, attempt });
  * The host-agent's end of the agent link (DESIGN §6). Dials out, says hello, keeps heartbeats
  * going, and reconnects with backoff whenever the edge goes away. Every event and result stays in
  * an outbox until the edge acks it and is sent again after a reconnect, so nothing a job produced
- * is lost while the edge is unreachable; the edge deduplicates what it already has.
+ * is lost while the edge is unreachable; the edge deduplicates what it already has. A job with a
+ * frame that cannot be delivered (too large, or refused by the edge) fails (see outbox.ts).
  */
 export class LinkClient {
   readonly #options: LinkOptions;
@@ -58,7 +57,7 @@ export class LinkClient {
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #lastFrameAt = 0;
-  #outbox = new Map<string, Outbox>();
+  #outbox = new Outbox();
   #failures = 0;
   #linkedWaiters = new Set<() => void>();
 
@@ -74,9 +73,7 @@ export class LinkClient {
 
   /** Frames the edge has not acked yet. */
   get unacked(): number {
-    let count = 0;
-    for (const box of this.#outbox.values()) count += box.events.length + (box.result ? 1 : 0);
-    return count;
+    return this.#outbox.unacked;
   }
 
   start(): void {
@@ -107,20 +104,16 @@ export class LinkClient {
   }
 
   sendEvent(jobId: string, attempt: number, seq: number, event: JobEventBody): void {
-    const frame: JobEvent = { v: LINK_VERSION, type: "job.event", job_id: jobId, attempt, seq, event };
-    this.#box(jobId, attempt).events.push(frame);
-    this.#send(frame);
+    this.#post(this.#outbox.event({ v: LINK_VERSION, type: "job.event", job_id: jobId, attempt, seq, event }));
   }
 
   sendResult(jobId: string, attempt: number, events: number, outcome: JobResult["outcome"]): void {
-    const frame: JobResult = { v: LINK_VERSION, type: "job.result", job_id: jobId, attempt, events, outcome };
-    this.#box(jobId, attempt).result = frame;
-    this.#send(frame);
+    this.#post(this.#outbox.result({ v: LINK_VERSION, type: "job.result", job_id: jobId, attempt, events, outcome }));
   }
 
   /** Forgets whatever a job still had to send (it was cancelled by the edge). */
   forget(jobId: string, attempt: number): void {
-    this.#outbox.delete(key(jobId, attempt));
+    this.#outbox.forget(jobId, attempt);
   }
 
   /** Sends a heartbeat now, so the edge learns of a health change before anything that follows. */
@@ -271,24 +264,44 @@ export class LinkClient {
         return;
       case "heartbeat.ack":
         return;
-      case "error":
-        this.#log.warn("the edge could not use a frame", { code: frame.code, message: frame.message });
+      case "error": {
+        this.#log.warn("the edge could not use a frame", {
+          code: frame.code,
+          message: frame.message,
+          job_id: frame.job_id,
+          attempt: frame.attempt,
+        });
+        if (frame.job_id === undefined || frame.attempt === undefined) return;
+        const failed = this.#outbox.refused(frame.job_id, frame.attempt, frame.code, frame.message);
+        if (failed) this.#failed(failed);
         return;
+      }
     }
   }
 
   #ack(jobId: string, attempt: number, seq: number, result: boolean): void {
-    const box = this.#outbox.get(key(jobId, attempt));
-    if (!box) return;
-    box.events = box.events.filter((event) => event.seq > seq);
-    if (result) this.#outbox.delete(key(jobId, attempt));
+    this.#outbox.ack(jobId, attempt, seq, result);
   }
 
   #resendOutbox(): void {
-    for (const box of this.#outbox.values()) {
-      for (const event of box.events) this.#send(event);
-      if (box.result) this.#send(box.result);
-    }
+    for (const frame of this.#outbox.pending()) this.#send(frame);
+  }
+
+  #post(posted: Posted): void {
+    // Before `welcome` a frame only waits in the outbox: the edge gets it with the rest then.
+    if (posted.action === "send" && this.#welcomed) this.#write(posted.text);
+    else if (posted.action === "fail") this.#failed(posted);
+  }
+
+  /** The outbox failed a job: its failure result goes to the edge, and the runner stops it. */
+  #failed({ result, error }: Failed): void {
+    this.#log.error("failing a job whose frame cannot be delivered", {
+      job_id: result.job_id,
+      attempt: result.attempt,
+      error,
+    });
+    this.#send(result);
+    this.#options.onFailed({ job_id: result.job_id, attempt: result.attempt, error });
   }
 
   #startHeartbeats(): void {
@@ -308,30 +321,24 @@ export class LinkClient {
 
   #runningOrUnacked(): Array<{ job_id: string; attempt: number }> {
     const seen = new Map<string, { job_id: string; attempt: number }>();
-    for (const job of this.#options.running()) seen.set(key(job.job_id, job.attempt), job);
-    for (const [k, box] of this.#outbox) {
-      const frame = box.result ?? box.events[0];
-      if (frame && !seen.has(k)) seen.set(k, { job_id: frame.job_id, attempt: frame.attempt });
+    for (const job of [...this.#options.running(), ...this.#outbox.jobs()]) {
+      const k = key(job.job_id, job.attempt);
+      if (!seen.has(k)) seen.set(k, job);
     }
     return [...seen.values()];
   }
 
-  #box(jobId: string, attempt: number): Outbox {
-    const k = key(jobId, attempt);
-    let box = this.#outbox.get(k);
-    if (!box) {
-      box = { events: [], result: null };
-      this.#outbox.set(k, box);
-    }
-    return box;
+  #send(frame: AgentToEdge): void {
+    if (frame.type !== "hello" && !this.#welcomed) return;
+    this.#write(JSON.stringify(frame));
   }
 
-  #send(frame: AgentToEdge): void {
+  /** Writes a frame already in JSON to the socket, if it is open. */
+  #write(text: string): void {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (frame.type !== "hello" && !this.#welcomed) return;
-    ws.send(JSON.stringify(frame), (error) => {
-      if (error) this.#log.debug("send failed; the frame waits in the outbox", { type: frame.type, error });
+    ws.send(text, (error) => {
+      if (error) this.#log.debug("send failed; the frame waits in the outbox", { error });
     });
   }
 

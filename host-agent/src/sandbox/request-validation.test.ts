@@ -38,7 +38,14 @@ describe("sandbox request validation", () => {
   it("refuses a request the wire schema refuses, saying where", async () => {
     expect(String(await rejection({ language: "python" }))).toMatch(/code: give `code` or `files`/);
     expect(String(await rejection({ language: "shell", code: "", files: [{ path: "../x", content: "" }] }))).toMatch(
-      /files\.0\.path: must be a relative path/,
+      /files\.0\.path: "\.\.\/x" must be a relative path/,
+    );
+    // Names are limited in UTF-8 bytes, as tar and the file system count them, and hold no NUL.
+    expect(
+      String(await rejection({ language: "shell", files: [{ path: `${"é".repeat(128)}a`, content: "" }] })),
+    ).toMatch(/files\.0\.path: "é+a" is 257 bytes in UTF-8; a path may have at most 256/);
+    expect(String(await rejection({ language: "shell", files: [{ path: "a\0b", content: "" }] }))).toContain(
+      'files.0.path: "a\\u0000b" contains a NUL character',
     );
     expect(String(await rejection({ language: "shell", code: "", limits: { memory_bytes: 1 } }))).toMatch(
       /limits\.memory_bytes/,

@@ -232,12 +232,18 @@ export type Ack = z.infer<typeof Ack>;
 export const HeartbeatAck = z.object({ v, type: z.literal("heartbeat.ack"), at: z.number() });
 export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 
-/** The edge could not use a frame the agent sent. */
+/**
+ * The edge could not use a frame the agent sent. When the frame was about a job (too large, or
+ * of a shape the edge refuses), `job_id` and `attempt` name it: the agent then fails that job
+ * instead of holding the frame it can never deliver. Older agents ignore the two fields.
+ */
 export const LinkError = z.object({
   v,
   type: z.literal("error"),
   code: ErrorCode,
   message: z.string(),
+  job_id: JobId.optional(),
+  attempt: Attempt.optional(),
 });
 export type LinkError = z.infer<typeof LinkError>;
 

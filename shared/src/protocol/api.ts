@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "../limits.ts";
-import { ErrorBody } from "../errors.ts";
+import { ErrorBody, ErrorCode } from "../errors.ts";
 import {
   ArtifactFile,
   ExportTarget,
@@ -12,21 +12,7 @@ import {
   StageName,
 } from "./common.ts";
 import { ExecuteResult } from "./sandbox.ts";
-
-/** UTF-8 length of a string, without relying on a platform's TextEncoder. */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
+import { utf8Length } from "../utf8.ts";
 
 function depthOf(value: unknown, depth = 0): number {
   if (value === null || typeof value !== "object") return depth;
@@ -206,6 +192,21 @@ export const HealthResponse = z.object({
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
+const Count = z.number().int().nonnegative();
+
+/** `/api/execute` runs of the pool, in `GET /api/metrics`; the durations are those of `ok` runs. */
+export const ExecutionMetrics = z.object({
+  ok: Count,
+  failed: Count,
+  timed_out: Count,
+  cancelled: Count,
+  failed_by_code: z.partialRecord(ErrorCode, Count),
+  average_duration_ms: z.number().nonnegative(),
+  p50_duration_ms: z.number().nonnegative().nullable(),
+  p99_duration_ms: z.number().nonnegative().nullable(),
+});
+export type ExecutionMetrics = z.infer<typeof ExecutionMetrics>;
+
 /** `GET /api/metrics`: the seed's fields, plus more. */
 export const MetricsResponse = z.object({
   total_requests: z.number().int().nonnegative(),
@@ -221,6 +222,7 @@ export const MetricsResponse = z.object({
   agents_connected: z.number().int().nonnegative(),
   jobs_running: z.number().int().nonnegative(),
   jobs_waiting: z.number().int().nonnegative(),
+  executions: ExecutionMetrics,
 });
 export type MetricsResponse = z.infer<typeof MetricsResponse>;
 

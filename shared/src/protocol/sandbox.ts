@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "../limits.ts";
+import { utf8Length } from "../utf8.ts";
 
 /** Languages the sandbox runs. */
 export const SandboxLanguage = z.enum(["python", "javascript", "shell"]);
@@ -26,12 +27,36 @@ export const ResourceLimits = z
   .strict();
 export type ResourceLimits = z.infer<typeof ResourceLimits>;
 
+/** Why `path` cannot name a file of a run's workspace, or null when it can. */
+function workspacePathProblem(path: string): string | null {
+  // A C string ends at NUL: tar would create a shorter name than the one asked for.
+  if (path.includes("\0")) return "contains a NUL character";
+  if (path.startsWith("/") || path.split("/").includes("..")) return "must be a relative path inside the workspace";
+  const bytes = utf8Length(path);
+  if (bytes > LIMITS.executePathMaxBytes) {
+    return `is ${bytes} bytes in UTF-8; a path may have at most ${LIMITS.executePathMaxBytes}`;
+  }
+  const name = path.split("/").find((part) => utf8Length(part) > LIMITS.executeNameMaxBytes);
+  if (name !== undefined) {
+    return `holds a name of ${utf8Length(name)} bytes in UTF-8; a name may have at most ${LIMITS.executeNameMaxBytes}`;
+  }
+  return null;
+}
+
+/**
+ * A file's path in a run's workspace, limited in UTF-8 bytes as the file system counts it. The
+ * message quotes the path, so a caller with many files knows which one to fix.
+ */
+const WorkspacePath = z
+  .string()
+  .min(1)
+  .superRefine((path, ctx) => {
+    const problem = workspacePathProblem(path);
+    if (problem !== null) ctx.addIssue({ code: "custom", message: `${JSON.stringify(path)} ${problem}` });
+  });
+
 export const SandboxFile = z.object({
-  path: z
-    .string()
-    .min(1)
-    .max(256)
-    .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "must be a relative path inside the workspace"),
+  path: WorkspacePath,
   content: z.string(),
 });
 export type SandboxFile = z.infer<typeof SandboxFile>;
@@ -43,7 +68,7 @@ export const ExecuteRequest = z
     code: z.string().max(LIMITS.executeCodeMaxBytes).optional(),
     files: z.array(SandboxFile).min(1).max(LIMITS.executeMaxFiles).optional(),
     /** With `files`: which one to run (defaults to the first). */
-    entrypoint: z.string().min(1).max(256).optional(),
+    entrypoint: WorkspacePath.optional(),
     stdin: z.string().max(LIMITS.executeCodeMaxBytes).optional(),
     args: z.array(z.string().max(4096)).max(64).optional(),
     limits: ResourceLimits.partial().optional(),

@@ -15,8 +15,22 @@ executeRoutes.post("/api/execute", async (c) => {
   if (!parsed.success) throw new ApiError("invalid_request", describeZodError(parsed.error));
   const id = crypto.randomUUID();
   const colo = c.req.raw.cf?.colo;
-  const shard = executionShard(typeof colo === "string" ? colo : undefined);
-  const outcome = await c.env.EXECUTION.getByName(shard).run(id, parsed.data, c.req.query("pool") ?? "default");
-  if (!outcome.ok) throw new ApiError(outcome.error.code, outcome.error.message, { extra: { execution_id: id } });
-  return c.json({ success: true, request_id: c.get("requestId"), execution_id: id, ...outcome.result });
+  const execution = c.env.EXECUTION.getByName(executionShard(typeof colo === "string" ? colo : undefined));
+  // A client that goes away cancels its run, so its container and its slot are freed now rather
+  // than at its timeout. The Worker hears of it through the request's signal (the
+  // `enable_request_signal` flag); the object's `run` goes on when its caller is cancelled, so
+  // it is told, in a `waitUntil` that outlives the cancelled request.
+  const signal = c.req.raw.signal;
+  const cancel = () =>
+    c.executionCtx.waitUntil(
+      execution.cancel(id).catch((error: unknown) => c.get("log").warn("could not cancel a run", { id, error })),
+    );
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    const outcome = await execution.run(id, parsed.data, c.req.query("pool") ?? "default");
+    if (!outcome.ok) throw new ApiError(outcome.error.code, outcome.error.message, { extra: { execution_id: id } });
+    return c.json({ success: true, request_id: c.get("requestId"), execution_id: id, ...outcome.result });
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
 });

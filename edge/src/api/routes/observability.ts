@@ -3,7 +3,7 @@ import type { HealthResponse, MetricsResponse, StatusResponse } from "../../../.
 import { PoolName } from "../../../../shared/src/index.ts";
 import { quantileMs } from "../../metrics/histogram.ts";
 import { toPrometheus } from "../../metrics/prometheus.ts";
-import type { MetricsSnapshot } from "../../metrics/snapshot.ts";
+import { executionHistogram, type ExecutionMetricOutcome, type MetricsSnapshot } from "../../metrics/snapshot.ts";
 import { VERSION } from "../../../../shared/src/index.ts";
 import { uptimeMs, type AppEnv } from "../context.ts";
 import { apiKeys } from "../client-auth.ts";
@@ -45,6 +45,8 @@ observabilityRoutes.get("/health", async (c) => {
 observabilityRoutes.get("/api/metrics", async (c) => {
   const { snapshot } = await snapshotOf(c);
   const completed = snapshot.histograms["pipeline_completed"];
+  const runs = (outcome: ExecutionMetricOutcome) => snapshot.histograms[executionHistogram(outcome)];
+  const ok = runs("ok");
   const body: MetricsResponse = {
     ...snapshot.counters,
     average_latency_ms: completed && completed.count > 0 ? (completed.sum / completed.count) * 1000 : 0,
@@ -55,6 +57,16 @@ observabilityRoutes.get("/api/metrics", async (c) => {
     agents_connected: snapshot.agents.filter((agent) => agent.connected).length,
     jobs_running: snapshot.jobs_running,
     jobs_waiting: snapshot.jobs_waiting,
+    executions: {
+      ok: ok?.count ?? 0,
+      failed: runs("failed")?.count ?? 0,
+      timed_out: runs("timed_out")?.count ?? 0,
+      cancelled: runs("cancelled")?.count ?? 0,
+      failed_by_code: snapshot.execution_failures,
+      average_duration_ms: ok && ok.count > 0 ? (ok.sum / ok.count) * 1000 : 0,
+      p50_duration_ms: ok ? quantileMs(ok, 0.5) : null,
+      p99_duration_ms: ok ? quantileMs(ok, 0.99) : null,
+    },
   };
   return c.json(body);
 });

@@ -1,14 +1,5 @@
-import type { ClientEvent } from "../../../shared/src/index.ts";
+import { sseEventName } from "../pipeline/fan-out.ts";
 import { CLIENT_EVENTS, ref, type GeneratedSchemas, type JsonSchema } from "./openapi-schemas.ts";
-
-/**
- * The SSE event name of a client event: its type, except a pipeline's failure, which is
- * `pipeline_error` so that an `EventSource`'s own `error` event (the connection's) is not mistaken
- * for it. The data keeps `"type":"error"`.
- */
-export function sseEventName(type: ClientEvent["type"]): string {
-  return type === "error" ? "pipeline_error" : type;
-}
 
 const RETRY = { type: "integer", minimum: 0, description: "Milliseconds a client waits before it reconnects." };
 

@@ -28,12 +28,12 @@ export function wireEvent(event: StoredEvent, content: string | undefined, delta
  * The SSE name of an event: its type, except a pipeline's failure, which is `pipeline_error`, since
  * an EventSource fires `error` for its own connection errors (the data keeps `"type": "error"`).
  */
-function sseEventName(event: StoredEvent): string {
-  return event.type === "error" ? "pipeline_error" : event.type;
+export function sseEventName(type: StoredEvent["type"]): string {
+  return type === "error" ? "pipeline_error" : type;
 }
 
 export function sseFrame(event: StoredEvent, content: string | undefined, deltaOnly: boolean): string {
-  return `id: ${event.seq}\nevent: ${sseEventName(event)}\ndata: ${wireEvent(event, content, deltaOnly)}\n\n`;
+  return `id: ${event.seq}\nevent: ${sseEventName(event.type)}\ndata: ${wireEvent(event, content, deltaOnly)}\n\n`;
 }
 
 interface SseSubscriber {

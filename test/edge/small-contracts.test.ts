@@ -43,6 +43,13 @@ describe("small parts of the contract", () => {
     expect(await changed.text()).toBe("print('etag')\n");
   });
 
+  it("refuses /api/execute for a malformed pool with a 400 naming it", async () => {
+    const res = await postJson(`${edge.url}/api/execute?pool=Not%20A%20Pool`, { language: "python", code: "print(1)" });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_request");
+    expect(res.body.error.message).toMatch(/^pool: /);
+  });
+
   it("lists a cancelled pipeline's stages that never started as skipped", async () => {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: "cancel early", async: true });
     const id = String(res.body.pipeline_id);

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { ExecuteRequest } from "../../../../shared/src/index.ts";
+import { ExecuteRequest, PoolName } from "../../../../shared/src/index.ts";
 import { executionShard } from "../../execution/shards.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError, describeZodError, readJson } from "../errors.ts";
@@ -13,6 +13,8 @@ export const executeRoutes = new Hono<AppEnv>();
 executeRoutes.post("/api/execute", async (c) => {
   const parsed = ExecuteRequest.safeParse(await readJson(c));
   if (!parsed.success) throw new ApiError("invalid_request", describeZodError(parsed.error));
+  const pool = PoolName.safeParse(c.req.query("pool") ?? "default");
+  if (!pool.success) throw new ApiError("invalid_request", `pool: ${pool.error.issues[0]?.message ?? "invalid"}`);
   const id = crypto.randomUUID();
   const colo = c.req.raw.cf?.colo;
   const execution = c.env.EXECUTION.getByName(executionShard(typeof colo === "string" ? colo : undefined));
@@ -27,7 +29,7 @@ executeRoutes.post("/api/execute", async (c) => {
     );
   signal.addEventListener("abort", cancel, { once: true });
   try {
-    const outcome = await execution.run(id, parsed.data, c.req.query("pool") ?? "default");
+    const outcome = await execution.run(id, parsed.data, pool.data);
     if (!outcome.ok) throw new ApiError(outcome.error.code, outcome.error.message, { extra: { execution_id: id } });
     return c.json({ success: true, request_id: c.get("requestId"), execution_id: id, ...outcome.result });
   } finally {

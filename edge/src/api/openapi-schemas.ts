@@ -50,6 +50,7 @@ export const ExecuteResponse = ExecuteResult.extend({
   request_id: z.string(),
   execution_id: z.string(),
 });
+export type ExecuteResponse = z.infer<typeof ExecuteResponse>;
 
 /** A `POST /api/execute` that reached a host-agent (or waited for one) and failed there. */
 export const ExecuteFailedResponse = ErrorResponse.extend({ execution_id: z.string() });

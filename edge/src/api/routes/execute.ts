@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { ExecuteRequest, PoolName } from "../../../../shared/src/index.ts";
 import { executionShard } from "../../execution/shards.ts";
 import type { AppEnv } from "../context.ts";
+import type { ExecuteResponse } from "../openapi-schemas.ts";
 import { ApiError, describeZodError, readJson } from "../errors.ts";
 
 export const executeRoutes = new Hono<AppEnv>();
@@ -31,7 +32,13 @@ executeRoutes.post("/api/execute", async (c) => {
   try {
     const outcome = await execution.run(id, parsed.data, pool.data);
     if (!outcome.ok) throw new ApiError(outcome.error.code, outcome.error.message, { extra: { execution_id: id } });
-    return c.json({ success: true, request_id: c.get("requestId"), execution_id: id, ...outcome.result });
+    const body: ExecuteResponse = {
+      success: true,
+      request_id: c.get("requestId"),
+      execution_id: id,
+      ...outcome.result,
+    };
+    return c.json(body);
   } finally {
     signal.removeEventListener("abort", cancel);
   }

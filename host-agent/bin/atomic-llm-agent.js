@@ -1,15 +1,12 @@
 #!/usr/bin/env node
 // `atomic-llm-agent`: the reference Python LLM agent shipped in this package, started as
-// `python3 -m atomic_agent` (standard library only). The agent drains on its first SIGTERM or
-// SIGINT and stops at once on the second, so it must hear one Ctrl-C once: it runs in a process
-// group of its own, out of the terminal's reach, and this wrapper passes each stop request on.
+// `python3 -m atomic_agent` (standard library only), which also answers --help and --version. The
+// agent drains on its first SIGTERM, SIGINT or SIGHUP, counts a repeat within a second as the same
+// request and stops at once on a later one. It runs in a process group of its own, out of the
+// terminal's reach, and this wrapper passes each stop signal on; under systemd it hears both.
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-
-// As the host-agent's SAME_STOP_WINDOW_MS (src/stop-signals.ts): a repeat this soon is one
-// request arriving twice (a terminal signals its whole group, and npm passes the signal on too).
-const SAME_STOP_WINDOW_MS = 1000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const python = process.env.ATOMIC_PYTHON || "python3";
@@ -25,17 +22,9 @@ child.on("error", (error) => {
   process.exit(127);
 });
 
-let firstAt;
-let passedOn = 0;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    const now = performance.now();
-    firstAt ??= now;
-    if (passedOn >= 2 || (passedOn === 1 && now - firstAt < SAME_STOP_WINDOW_MS)) return;
-    passedOn += 1;
-    // SIGHUP (the terminal went away) asks for the same graceful stop as SIGTERM.
-    child.kill(signal === "SIGHUP" ? "SIGTERM" : signal);
-  });
+  // SIGHUP (the terminal went away) asks for the same graceful stop as SIGTERM.
+  process.on(signal, () => child.kill(signal === "SIGHUP" ? "SIGTERM" : signal));
 }
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 // Out of the terminal's group the agent would outlive a wrapper that ends some other way.

@@ -26,6 +26,56 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One ATOMIC_* variable: load_config takes its default (and an integer's range) from here and
+    `--help` prints it, so the two cannot disagree."""
+
+    name: str
+    default: str | None  # None: unset by default
+    meaning: str
+    low: int | None = None  # an integer setting's range
+    high: int | None = None
+
+    def shown_default(self) -> str:
+        return "unset" if self.default is None else self.default
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "ATOMIC_IPC_SOCKET",
+        DEFAULT_SOCKET,
+        f"the Unix socket to listen on (at most {MAX_SOCKET_PATH_BYTES} bytes; its folder must exist). A stale "
+        "socket file there is replaced; a live socket or any other file is refused.",
+    ),
+    Setting(
+        "ATOMIC_LLM_BASE_URL",
+        None,
+        "an OpenAI-compatible API such as http://127.0.0.1:8000/v1; unset: the offline provider "
+        "(built-in templates, no model, no network)",
+    ),
+    Setting("ATOMIC_LLM_MODEL", None, "the model to ask for; required with ATOMIC_LLM_BASE_URL"),
+    Setting("ATOMIC_LLM_API_KEY", None, "sent as Authorization: Bearer ... when set"),
+    Setting(
+        "ATOMIC_LLM_TIMEOUT_MS",
+        "60000",
+        "connect timeout and longest silence while reading from the LLM server",
+        100,
+        3_600_000,
+    ),
+    Setting("ATOMIC_LLM_OFFLINE_DELAY_MS", "0", "offline provider: pause between chunks", 0, 60_000),
+    Setting(
+        "ATOMIC_IPC_DRAIN_MS",
+        "5000",
+        "on the first stop signal, how long running requests may finish before they are ended",
+        0,
+        600_000,
+    ),
+    Setting("ATOMIC_LOG_LEVEL", "INFO", "DEBUG, INFO, WARN (or WARNING) or ERROR; JSON lines on stderr"),
+)
+_SETTING = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
 class Config:
     socket_path: str
     log_level: int
@@ -41,10 +91,13 @@ class Config:
         return "offline" if self.base_url is None else "openai"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _int(env: Mapping[str, str], name: str) -> int:
+    setting = _SETTING[name]
+    assert setting.default is not None and setting.low is not None and setting.high is not None
+    low, high = setting.low, setting.high
     raw = env.get(name, "").strip()
     if raw == "":
-        return default
+        return int(setting.default)
     try:
         value = int(raw, 10)
     except ValueError:
@@ -85,9 +138,9 @@ def _base_url(env: Mapping[str, str]) -> str | None:
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
-    """Reads every ATOMIC_* variable the agent uses; raises ConfigError on the first bad one."""
+    """Reads every ATOMIC_* variable of SETTINGS (and no other); raises ConfigError on the first bad one."""
     env = os.environ if env is None else env
-    level_raw = env.get("ATOMIC_LOG_LEVEL", "").strip().upper() or "INFO"
+    level_raw = env.get("ATOMIC_LOG_LEVEL", "").strip().upper() or str(_SETTING["ATOMIC_LOG_LEVEL"].default)
     if level_raw not in LOG_LEVELS:
         raise ConfigError("ATOMIC_LOG_LEVEL", f"expected DEBUG, INFO, WARN or ERROR, got {level_raw!r}")
     base_url = _base_url(env)
@@ -100,7 +153,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         base_url=base_url,
         model=model,
         api_key=env.get("ATOMIC_LLM_API_KEY", "").strip() or None,
-        offline_delay_ms=_int(env, "ATOMIC_LLM_OFFLINE_DELAY_MS", 0, 0, 60_000),
-        llm_timeout_ms=_int(env, "ATOMIC_LLM_TIMEOUT_MS", 60_000, 100, 3_600_000),
-        drain_ms=_int(env, "ATOMIC_IPC_DRAIN_MS", 5_000, 0, 600_000),
+        offline_delay_ms=_int(env, "ATOMIC_LLM_OFFLINE_DELAY_MS"),
+        llm_timeout_ms=_int(env, "ATOMIC_LLM_TIMEOUT_MS"),
+        drain_ms=_int(env, "ATOMIC_IPC_DRAIN_MS"),
     )

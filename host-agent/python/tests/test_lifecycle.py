@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from atomic_agent.config import ConfigError, load_config
@@ -149,6 +150,52 @@ class ShutdownTest(unittest.TestCase):
             self.assertEqual(final["error"]["code"], "llm_unavailable")
             self.assertTrue(final["error"]["retryable"])
             self.assertEqual(c.sock.recv(1), b"", "the agent closes the connection")
+        self.assertEqual(agent.wait(), 0)
+        self.assertFalse(os.path.exists(agent.socket_path))
+
+
+class RepeatedStopSignalTest(unittest.TestCase):
+    """systemd signals every process of the unit and the atomic-llm-agent wrapper passes its signal
+    on, so one stop request arrives twice within milliseconds: it must still drain."""
+
+    def test_two_sigterms_10_ms_apart_drain_and_the_request_completes(self) -> None:
+        # 40 chunks, 20 ms apart: about 0.8 s left when the signals arrive.
+        agent = AgentProcess(env={"ATOMIC_LLM_OFFLINE_DELAY_MS": "20", "ATOMIC_IPC_DRAIN_MS": "10000"}).start()
+        self.addCleanup(agent.stop)
+        with Client(agent.socket_path) as c:
+            c.generate("r", "Hello World in Python", requirements=requirements("python"))
+            self.assertEqual(c.recv_for("r")["type"], "STREAM_CHUNK")
+            agent.signal(signal.SIGTERM)
+            time.sleep(0.01)
+            agent.signal(signal.SIGTERM)
+            _, final = c.finish("r")
+            self.assertEqual(final["type"], "RESPONSE", final)
+        self.assertEqual(agent.wait(), 0)
+        self.assertIn('"action": "repeat"', agent.log())
+        self.assertNotIn("ending requests still running", agent.log())
+
+    def test_a_second_sigterm_after_the_window_stops_at_once(self) -> None:
+        # 868 chunks, 50 ms apart: about 43 s of work, a drain period of a minute.
+        agent = AgentProcess(env={"ATOMIC_LLM_OFFLINE_DELAY_MS": "50", "ATOMIC_IPC_DRAIN_MS": "60000"}).start()
+        self.addCleanup(agent.stop)
+        with Client(agent.socket_path) as c:
+            c.generate("r", "Create a REST API for user management", requirements=requirements("python"))
+            self.assertEqual(c.recv_for("r")["type"], "STREAM_CHUNK")
+            agent.signal(signal.SIGTERM)
+            time.sleep(1.5)
+            self.assertIsNone(agent.proc.poll() if agent.proc else None, "still draining")
+            agent.signal(signal.SIGTERM)
+            second_at = time.monotonic()
+            _, final = c.finish("r")
+            self.assertEqual((final["type"], final["error"]["code"], final["error"]["retryable"]), ("ERROR", "llm_unavailable", True))
+        self.assertEqual(agent.wait(timeout=10), 0)
+        self.assertLess(time.monotonic() - second_at, 5.0)
+        self.assertIn('"action": "now"', agent.log())
+
+    def test_sighup_drains_too(self) -> None:
+        agent = AgentProcess().start()
+        self.addCleanup(agent.stop)
+        agent.signal(signal.SIGHUP)
         self.assertEqual(agent.wait(), 0)
         self.assertFalse(os.path.exists(agent.socket_path))
 

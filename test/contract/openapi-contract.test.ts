@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_STATUS, type ErrorCode } from "../../shared/src/index.ts";
 import { ROOT, startEdge, type EdgeHandle } from "../support/edge.ts";
-import { FakeAgent } from "../support/fake-agent.ts";
+import { FakeAgent, SANDBOX_RESULT } from "../support/fake-agent.ts";
 import { answerOf, Contract, type Answer } from "./contract.ts";
 import { openSocket, refusedHandshake } from "./sockets.ts";
 
@@ -20,16 +20,6 @@ let contract: Contract;
 const MAX_BODY = 4096;
 const KEYS = { status: "key-a", queue: "key-b", sockets: "key-c" };
 const PROGRAM = ["Here it is:\n\n```python main.py\n", 'print("hi")\n', "```\n"];
-const RESULT = {
-  exit_code: 0,
-  signal: null,
-  stdout: "2\n",
-  stderr: "",
-  truncated: false,
-  timed_out: false,
-  oom_killed: false,
-  duration_ms: 41,
-};
 
 beforeAll(async () => {
   [open, keyed, broken] = await Promise.all([
@@ -237,8 +227,8 @@ describe("POST /api/execute", () => {
 
   it("200 with the sandbox's result; 400, 409, 502 from the host with the run's id; 503 without one", async () => {
     const pending = run();
-    sandbox.result(await sandbox.nextJob("sandbox.execute"), 0, RESULT);
-    expect((await pending).json).toMatchObject({ success: true, ...RESULT });
+    sandbox.result(await sandbox.nextJob("sandbox.execute"), 0, SANDBOX_RESULT);
+    expect((await pending).json).toMatchObject({ success: true, ...SANDBOX_RESULT });
 
     for (const code of ["invalid_request", "cancelled", "sandbox_error"] as const) {
       const failing = run();

@@ -1,14 +1,9 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  dockerGate,
-  ensureSandboxImage,
-  labelledContainers,
-  TEST_IMAGE,
-} from "../../host-agent/src/sandbox/test-support.ts";
-import { startEdge, type EdgeHandle } from "../support/edge.ts";
+import { dockerGate, labelledContainers } from "../../host-agent/src/sandbox/test-support.ts";
+import type { EdgeHandle } from "../support/edge.ts";
 import { getJson, postJson, until } from "../support/http.ts";
-import { removeDir, startHostAgent, startPythonAgent, waitForAgents, type Proc } from "../support/processes.ts";
+import { startSandboxStack, type SandboxStack } from "../support/sandbox-stack.ts";
 
 const docker = await dockerGate("test/e2e/execute-disconnect.test.ts");
 
@@ -32,33 +27,20 @@ function openExecute(origin: string, body: unknown): { drop: () => void; answer:
 }
 
 describe.skipIf(!docker.available)("a client that leaves POST /api/execute mid-run", () => {
+  let stack: SandboxStack;
   let edge: EdgeHandle;
-  let python: Awaited<ReturnType<typeof startPythonAgent>>;
-  let agent: Proc;
   const agentId = `e2e-disconnect-${process.pid}`;
 
   beforeAll(async () => {
-    await ensureSandboxImage(TEST_IMAGE);
-    edge = await startEdge({ ATOMIC_AGENT_WAIT_MS: "15000" });
-    python = await startPythonAgent();
     // No warm pool: every container of this agent is a run's.
-    agent = startHostAgent(edge, { ATOMIC_AGENT_ID: agentId, ATOMIC_IPC_SOCKET: python.socket });
-    await waitForAgents(edge, 1);
-    await until(
-      () => getJson(`${edge.url}/health`),
-      (r) => r.body.docker === "available",
-      20_000,
-    );
+    stack = await startSandboxStack({ ATOMIC_AGENT_WAIT_MS: "15000" }, (socket) => ({
+      ATOMIC_AGENT_ID: agentId,
+      ATOMIC_IPC_SOCKET: socket,
+    }));
+    edge = stack.edge;
   }, 180_000);
 
-  afterAll(async () => {
-    agent?.kill();
-    await agent?.exited;
-    python?.proc.kill();
-    await python?.proc.exited;
-    await edge?.dispose();
-    if (python) removeDir(python.dir);
-  });
+  afterAll(async () => stack?.stop());
 
   it("cancels the run: its container is gone soon after and its slot is free", async () => {
     const run = openExecute(edge.workerUrl, {

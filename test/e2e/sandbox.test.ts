@@ -1,45 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  dockerGate,
-  ensureSandboxImage,
-  labelledContainers,
-  TEST_IMAGE,
-} from "../../host-agent/src/sandbox/test-support.ts";
-import { startEdge, type EdgeHandle } from "../support/edge.ts";
-import { getJson, postJson, until } from "../support/http.ts";
-import { removeDir, startHostAgent, startPythonAgent, waitForAgents, type Proc } from "../support/processes.ts";
+import { dockerGate, labelledContainers } from "../../host-agent/src/sandbox/test-support.ts";
+import type { EdgeHandle } from "../support/edge.ts";
+import { postJson, until } from "../support/http.ts";
+import { startHostAgent, waitForAgents } from "../support/processes.ts";
+import { startSandboxStack, type SandboxStack } from "../support/sandbox-stack.ts";
 
 const docker = await dockerGate("test/e2e/sandbox.test.ts");
 
 /** The sandbox through the whole product: edge → host-agent CLI → a real Docker engine. */
 describe.skipIf(!docker.available)("end to end with the Docker sandbox", () => {
+  let stack: SandboxStack;
   let edge: EdgeHandle;
-  let python: Awaited<ReturnType<typeof startPythonAgent>>;
-  let agent: Proc;
   const agentId = `e2e-sandbox-${process.pid}`;
-  const agentEnv = () => ({ ATOMIC_AGENT_ID: agentId, ATOMIC_IPC_SOCKET: python.socket, ATOMIC_SANDBOX_WARM: "1" });
+  const agentEnv = (socket: string) => ({
+    ATOMIC_AGENT_ID: agentId,
+    ATOMIC_IPC_SOCKET: socket,
+    ATOMIC_SANDBOX_WARM: "1",
+  });
 
   beforeAll(async () => {
-    await ensureSandboxImage(TEST_IMAGE);
-    edge = await startEdge({ ATOMIC_AGENT_WAIT_MS: "15000", ATOMIC_AGENT_GRACE_MS: "1000" });
-    python = await startPythonAgent();
-    agent = startHostAgent(edge, agentEnv());
-    await waitForAgents(edge, 1);
-    await until(
-      () => getJson(`${edge.url}/health`),
-      (r) => r.body.docker === "available",
-      20_000,
-    );
+    stack = await startSandboxStack({ ATOMIC_AGENT_WAIT_MS: "15000", ATOMIC_AGENT_GRACE_MS: "1000" }, agentEnv);
+    edge = stack.edge;
   }, 180_000);
 
-  afterAll(async () => {
-    agent?.kill();
-    await agent?.exited;
-    python?.proc.kill();
-    await python?.proc.exited;
-    await edge?.dispose();
-    removeDir(python.dir);
-  });
+  afterAll(async () => stack?.stop());
 
   it("runs print(1+1) through POST /api/execute", async () => {
     const res = await postJson(`${edge.url}/api/execute`, { language: "python", code: "print(1+1)" });
@@ -79,9 +63,9 @@ describe.skipIf(!docker.available)("end to end with the Docker sandbox", () => {
       (ids) => ids.length >= 2,
       10_000,
     );
-    agent.kill("SIGKILL");
-    await agent.exited;
-    agent = startHostAgent(edge, agentEnv());
+    stack.agent.kill("SIGKILL");
+    await stack.agent.exited;
+    stack.agent = startHostAgent(edge, agentEnv(stack.python.socket));
     await waitForAgents(edge, 1);
     // The restarted agent sweeps every container the killed one left (the edge may meanwhile
     // have placed the run again on it, in a container of its own).

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEdge, type EdgeHandle } from "../support/edge.ts";
-import { FakeAgent } from "../support/fake-agent.ts";
+import { FakeAgent, SANDBOX_RESULT } from "../support/fake-agent.ts";
 import { getJson, postJson, until } from "../support/http.ts";
 
 // A short slack, so a run's deadline (timeout_seconds + slack, then a 5 s grace) passes in seconds.
@@ -9,17 +9,6 @@ beforeAll(async () => {
   edge = await startEdge({ ATOMIC_AGENT_WAIT_MS: "600", ATOMIC_EXECUTE_SLACK_MS: "500" });
 });
 afterAll(async () => edge?.dispose());
-
-const RESULT = {
-  exit_code: 0,
-  signal: null,
-  stdout: "2\n",
-  stderr: "",
-  truncated: false,
-  timed_out: false,
-  oom_killed: false,
-  duration_ms: 41,
-};
 
 async function runningOn(agentId: string): Promise<number> {
   const status = await getJson(`${edge.url}/api/status`);
@@ -54,7 +43,7 @@ describe("how an /api/execute run ends", () => {
     expect(await runningOn("silent-host")).toBe(0);
     // The freed slot (the agent's only one) takes the next run.
     const next = postJson(`${edge.url}/api/execute`, { language: "python", code: "print(1+1)" });
-    agent.result(await agent.nextJob("sandbox.execute"), 0, RESULT);
+    agent.result(await agent.nextJob("sandbox.execute"), 0, SANDBOX_RESULT);
     expect((await next).status).toBe(200);
     agent.close();
   }, 20_000);
@@ -67,8 +56,8 @@ describe("how an /api/execute run ends", () => {
       answer(await agent.nextJob("sandbox.execute"));
       return (await pending).status;
     };
-    expect(await run((job) => agent.result(job, 0, RESULT))).toBe(200);
-    expect(await run((job) => agent.result(job, 0, { ...RESULT, exit_code: 137, timed_out: true }))).toBe(200);
+    expect(await run((job) => agent.result(job, 0, SANDBOX_RESULT))).toBe(200);
+    expect(await run((job) => agent.result(job, 0, { ...SANDBOX_RESULT, exit_code: 137, timed_out: true }))).toBe(200);
     expect(await run((job) => agent.fail(job, "sandbox_error", "the engine failed", false))).toBe(502);
     expect(await run((job) => agent.fail(job, "sandbox_error", "the engine failed again", false))).toBe(502);
     agent.close();

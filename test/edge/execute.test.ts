@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEdge, type EdgeHandle } from "../support/edge.ts";
-import { FakeAgent, type Assignment } from "../support/fake-agent.ts";
+import { FakeAgent, type Assignment, SANDBOX_RESULT } from "../support/fake-agent.ts";
 import { getJson, parseSse, postJson, until } from "../support/http.ts";
 
 let edge: EdgeHandle;
@@ -8,17 +8,6 @@ beforeAll(async () => {
   edge = await startEdge({ ATOMIC_AGENT_WAIT_MS: "600" });
 });
 afterAll(async () => edge?.dispose());
-
-const RESULT = {
-  exit_code: 0,
-  signal: null,
-  stdout: "2\n",
-  stderr: "",
-  truncated: false,
-  timed_out: false,
-  oom_killed: false,
-  duration_ms: 41,
-};
 
 describe("POST /api/execute at the edge", () => {
   it("refuses an unknown language, a body without code, and an unknown limit with 400", async () => {
@@ -82,10 +71,10 @@ describe("POST /api/execute at the edge", () => {
     const job = await agent.nextJob("sandbox.execute");
     expect(job.payload).toMatchObject({ language: "python", code: "print(1+1)", limits: { timeout_seconds: 5 } });
     expect(job.pipeline_id).toBeNull();
-    agent.result(job, 0, RESULT);
+    agent.result(job, 0, SANDBOX_RESULT);
     const res = await pending;
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ success: true, ...RESULT });
+    expect(res.body).toMatchObject({ success: true, ...SANDBOX_RESULT });
     const refused = postJson(`${edge.url}/api/execute`, {
       language: "python",
       code: "1",
@@ -123,7 +112,7 @@ describe("VALIDATING", () => {
       entrypoint: "main.py",
       files: [{ path: "main.py", content: "print(1+1)\n" }],
     });
-    agent.result(run, 0, RESULT);
+    agent.result(run, 0, SANDBOX_RESULT);
     const view = await until(
       () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
       (r) => r.body.state === "COMPLETED",

@@ -4,12 +4,25 @@ import {
   LINK_VERSION,
   type AgentHealth,
   type ErrorCode,
+  type ExecuteResult,
   type Hello,
   type JobEvent,
   type JobKind,
   type JobResult,
 } from "../../shared/src/index.ts";
 import type { EdgeHandle } from "./edge.ts";
+
+/** A sandbox run's result as a host-agent reports it: `print(1+1)` that exited 0. */
+export const SANDBOX_RESULT: ExecuteResult = {
+  exit_code: 0,
+  signal: null,
+  stdout: "2\n",
+  stderr: "",
+  truncated: false,
+  timed_out: false,
+  oom_killed: false,
+  duration_ms: 41,
+};
 import { RecordingSocket } from "./ws.ts";
 
 export const HEALTHY: AgentHealth = {

@@ -3,6 +3,7 @@ export * from "./limits.ts";
 export * from "./utf8.ts";
 export * from "./protocol/common.ts";
 export * from "./protocol/sandbox.ts";
+export * from "./protocol/verification.ts";
 export * from "./protocol/api.ts";
 export * from "./protocol/client-events.ts";
 export * from "./protocol/agent-link.ts";

@@ -33,4 +33,22 @@ export const LIMITS = {
   executePathMaxBytes: 256,
   /** Longest name between two slashes of such a path, in UTF-8 bytes: Linux's NAME_MAX. */
   executeNameMaxBytes: 255,
+  /** Test files one request may pin (`metadata.tests`). */
+  pinnedTestMaxFiles: 20,
+  /** Bytes one pinned test file may hold, in UTF-8. */
+  pinnedTestMaxBytes: 65_536,
+  /** Bytes all of a request's pinned test files may hold together, in UTF-8. */
+  pinnedTestsMaxBytes: 131_072,
+  /** Longest `metadata.test_command`, in characters. */
+  testCommandMaxChars: 1024,
+  /** Most repair rounds a request may ask for; ATOMIC_MAX_REPAIRS caps it lower. */
+  maxRepairs: 10,
+  /** Output kept per verification step (its end), in characters. */
+  verifyOutputMaxChars: 4096,
+  /** Failures one verification report names at most. */
+  verifyMaxFailures: 20,
+  /** Characters kept of one failure's message. */
+  verifyFailureMessageMaxChars: 1000,
+  /** The failures a repair is shown, in characters: the repair prompt's budget for them. */
+  repairFailuresMaxChars: 12_000,
 } as const;

@@ -11,8 +11,9 @@ import {
   Requirements,
   StageName,
 } from "./common.ts";
-import { ExecuteResult } from "./sandbox.ts";
+import { SandboxFile } from "./sandbox.ts";
 import { utf8Length } from "../utf8.ts";
+import { Verification } from "./verification.ts";
 
 function depthOf(value: unknown, depth = 0): number {
   if (value === null || typeof value !== "object") return depth;
@@ -20,6 +21,48 @@ function depthOf(value: unknown, depth = 0): number {
   for (const inner of Object.values(value)) max = Math.max(max, depthOf(inner, depth + 1));
   return max;
 }
+
+/** Characters a pinned test file may not hold: NUL and the C0 controls other than tab, newlines and form feed. */
+// eslint-disable-next-line no-control-regex
+const NOT_TEXT = /[\u0000-\u0008\u000e-\u001f]/;
+
+/**
+ * `metadata.tests`: test files the request brings. The model must satisfy them and cannot change
+ * them; they are text, few and small, and bounded apart from the rest of the metadata.
+ */
+export const PinnedTests = z
+  .array(
+    SandboxFile.extend({
+      content: z.string().refine((text) => !NOT_TEXT.test(text), "is not text: it holds NUL or control characters"),
+    }).strict(),
+  )
+  .min(1)
+  .max(LIMITS.pinnedTestMaxFiles, `metadata.tests holds more than ${LIMITS.pinnedTestMaxFiles} files`)
+  .superRefine((files, ctx) => {
+    let total = 0;
+    const seen = new Set<string>();
+    files.forEach((file, index) => {
+      const bytes = utf8Length(file.content);
+      total += bytes;
+      if (bytes > LIMITS.pinnedTestMaxBytes) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "content"],
+          message: `${file.path} is ${bytes} bytes; a pinned test file may hold at most ${LIMITS.pinnedTestMaxBytes}`,
+        });
+      }
+      if (seen.has(file.path))
+        ctx.addIssue({ code: "custom", path: [index, "path"], message: `${file.path} is listed twice` });
+      seen.add(file.path);
+    });
+    if (total > LIMITS.pinnedTestsMaxBytes) {
+      ctx.addIssue({
+        code: "custom",
+        message: `the pinned test files hold ${total} bytes; together they may hold at most ${LIMITS.pinnedTestsMaxBytes}`,
+      });
+    }
+  });
+export type PinnedTests = z.infer<typeof PinnedTests>;
 
 /**
  * The seed's `metadata`: free-form, with the keys below understood by the pipeline. Bounded in
@@ -32,22 +75,42 @@ export const GenerateMetadata = z
     stream: z.boolean().optional(),
     /** `delta` drops the running `content` from chunks, for large outputs. */
     stream_mode: z.enum(["content", "delta"]).optional(),
-    /** Run the generated program in the sandbox before packaging (VALIDATING). */
+    /** Test the generated program in the sandbox and repair it (VERIFYING, REPAIRING). */
+    verify: z.boolean().optional(),
+    /** The older name of `verify`. */
     validate: z.boolean().optional(),
+    /** Repair rounds after a failed verification (default 2; ATOMIC_MAX_REPAIRS caps it). */
+    max_repairs: z
+      .number({ error: "metadata.max_repairs must be a whole number" })
+      .int("metadata.max_repairs must be a whole number")
+      .min(0, "metadata.max_repairs must be 0 or more")
+      .max(LIMITS.maxRepairs, `metadata.max_repairs may be at most ${LIMITS.maxRepairs}`)
+      .optional(),
+    /** Test files the model must satisfy and must not change. */
+    tests: PinnedTests.optional(),
+    /** The command that runs the tests (`sh -c` in the program's folder), instead of the language's default. */
+    test_command: z
+      .string()
+      .trim()
+      .min(1, "metadata.test_command must not be empty")
+      .max(LIMITS.testCommandMaxChars, `metadata.test_command is longer than ${LIMITS.testCommandMaxChars} characters`)
+      .optional(),
     export: ExportTarget.optional(),
     pool: PoolName.optional(),
     /** Only host-agents whose labels include all of these take the jobs. */
     labels: Labels.optional(),
   })
   .superRefine((metadata, ctx) => {
-    const bytes = utf8Length(JSON.stringify(metadata));
+    // Pinned tests have limits of their own; the rest of the metadata is bounded here.
+    const { tests: _tests, ...rest } = metadata;
+    const bytes = utf8Length(JSON.stringify(rest));
     if (bytes > LIMITS.metadataMaxBytes) {
       ctx.addIssue({
         code: "custom",
         message: `metadata is ${bytes} bytes; the limit is ${LIMITS.metadataMaxBytes}`,
       });
     }
-    const depth = depthOf(metadata);
+    const depth = depthOf(rest);
     if (depth > LIMITS.metadataMaxDepth) {
       ctx.addIssue({
         code: "custom",
@@ -79,6 +142,8 @@ export const StageTiming = z.object({
   duration_ms: z.number().nonnegative().nullable(),
   /** The host-agent that ran the stage's job (its last attempt), if it ran one. */
   agent_id: z.string().nullable(),
+  /** VERIFYING and REPAIRING run in rounds: 0 is the first answer, N the answer after N repairs. */
+  round: z.number().int().nonnegative().optional(),
 });
 export type StageTiming = z.infer<typeof StageTiming>;
 
@@ -91,15 +156,6 @@ export const ArtifactsSummary = z.object({
   bundle_url: z.string(),
 });
 export type ArtifactsSummary = z.infer<typeof ArtifactsSummary>;
-
-export const ValidationOutcome = z.object({
-  passed: z.boolean(),
-  language: z.string(),
-  entry_file: z.string(),
-  result: ExecuteResult.nullable(),
-  skipped_reason: z.string().optional(),
-});
-export type ValidationOutcome = z.infer<typeof ValidationOutcome>;
 
 export const ExportOutcome = z.object({
   type: z.enum(["filesystem", "git"]),
@@ -121,7 +177,10 @@ export const GenerateResponse = z.object({
   processing_time_ms: z.number().nonnegative(),
   stages: z.array(StageTiming),
   requirements: Requirements.nullable(),
-  validation: ValidationOutcome.nullable(),
+  /** True only when the pipeline's tests ran in the sandbox and passed. */
+  verified: z.boolean(),
+  /** The verdict, rounds and test counts of a pipeline that asked for verification; null otherwise. */
+  verification: Verification.nullable(),
   export: ExportOutcome.nullable(),
 });
 export type GenerateResponse = z.infer<typeof GenerateResponse>;
@@ -164,7 +223,8 @@ export const PipelineView = z.object({
   requirements: Requirements.nullable(),
   content_chars: z.number().int().nonnegative(),
   artifacts: ArtifactsSummary.nullable(),
-  validation: ValidationOutcome.nullable(),
+  verified: z.boolean(),
+  verification: Verification.nullable(),
   export: ExportOutcome.nullable(),
   error: ErrorBody.nullable(),
   links: PipelineLinks,

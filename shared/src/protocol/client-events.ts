@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ErrorCode } from "../errors.ts";
 import { PipelineState, StageName } from "./common.ts";
-import { ArtifactsSummary, ExportOutcome, StageTiming, ValidationOutcome } from "./api.ts";
+import { ArtifactsSummary, ExportOutcome, StageTiming } from "./api.ts";
+import { Verification, VerificationRound } from "./verification.ts";
 
 /**
  * Events a pipeline sends its clients over WebSocket (`/ws/stream`, `/ws/pipelines/:id`) and SSE.
@@ -23,6 +24,8 @@ export const StageEvent = z.object({
   stage: StageName,
   status: z.enum(["started", "completed", "skipped", "retrying", "restarted", "failed"]),
   attempt: z.number().int().positive(),
+  /** VERIFYING and REPAIRING: which round (0: the first answer's verification; N: the Nth repair). */
+  round: z.number().int().nonnegative().optional(),
   duration_ms: z.number().nonnegative().optional(),
   reason: z.string().optional(),
 });
@@ -36,10 +39,11 @@ export const ChunkEvent = z.object({
   is_final: z.boolean(),
 });
 
-export const ValidationEvent = z.object({
-  type: z.literal("validation"),
+/** What one VERIFYING run found: round 0 tests the first answer, round N the answer after N repairs. */
+export const VerificationEvent = z.object({
+  type: z.literal("verification"),
   ...base,
-  outcome: ValidationOutcome,
+  round: VerificationRound,
 });
 
 export const ResultEvent = z.object({
@@ -49,6 +53,8 @@ export const ResultEvent = z.object({
   content: z.string(),
   artifacts: ArtifactsSummary.nullable(),
   export: ExportOutcome.nullable(),
+  verified: z.boolean(),
+  verification: Verification.nullable(),
   processing_time_ms: z.number().nonnegative(),
   stages: z.array(StageTiming),
 });
@@ -66,7 +72,7 @@ export const ClientEvent = z.discriminatedUnion("type", [
   QueuedEvent,
   StageEvent,
   ChunkEvent,
-  ValidationEvent,
+  VerificationEvent,
   ResultEvent,
   ErrorEvent,
 ]);
@@ -76,7 +82,7 @@ export type StageEvent = z.infer<typeof StageEvent>;
 export type ChunkEvent = z.infer<typeof ChunkEvent>;
 export type ResultEvent = z.infer<typeof ResultEvent>;
 export type ErrorEvent = z.infer<typeof ErrorEvent>;
-export type ValidationEvent = z.infer<typeof ValidationEvent>;
+export type VerificationEvent = z.infer<typeof VerificationEvent>;
 
 /** Messages a client may send on a pipeline socket after the first one. */
 export const ClientCommand = z.discriminatedUnion("type", [

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Verification } from "./verification.ts";
 
 /** Queue priority of a pipeline: HIGH before NORMAL before LOW, FIFO within a level. */
 export const Priority = z.enum(["low", "normal", "high"]);
@@ -10,7 +11,8 @@ export const PipelineState = z.enum([
   "QUEUED",
   "PARSING",
   "GENERATING",
-  "VALIDATING",
+  "VERIFYING",
+  "REPAIRING",
   "PACKAGING",
   "EXPORTING",
   "COMPLETED",
@@ -22,7 +24,7 @@ export type PipelineState = z.infer<typeof PipelineState>;
 export const FINAL_STATES: ReadonlySet<PipelineState> = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
 
 /** Stages are the non-final working states a pipeline passes through. */
-export const StageName = z.enum(["PARSING", "GENERATING", "VALIDATING", "PACKAGING", "EXPORTING"]);
+export const StageName = z.enum(["PARSING", "GENERATING", "VERIFYING", "REPAIRING", "PACKAGING", "EXPORTING"]);
 export type StageName = z.infer<typeof StageName>;
 
 /** Host labels route jobs: `{gpu: "a100", region: "eu"}`. */
@@ -74,6 +76,10 @@ export type ArtifactFile = z.infer<typeof ArtifactFile>;
 
 export const ArtifactManifest = z.object({
   pipeline_id: z.string(),
+  /** True only when the files' tests ran in the sandbox and passed. */
+  verified: z.boolean(),
+  /** The verdict in full (rounds, test counts, what was skipped and why); null when not asked for. */
+  verification: Verification.nullable(),
   files: z.array(ArtifactFile),
   total_bytes: z.number().int().nonnegative(),
   bundle: z.object({ format: z.literal("tar"), size: z.number().int().nonnegative(), sha256: z.string() }),

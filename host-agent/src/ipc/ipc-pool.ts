@@ -12,6 +12,7 @@ import {
   IpcParseResult,
   type IpcGeneratePayload,
   type IpcParsePayload,
+  type IpcRepairPayload,
   type IpcTask,
 } from "./protocol.ts";
 
@@ -54,7 +55,7 @@ export type { IpcHealth, HealthListener };
 
 interface Call<R> {
   task: IpcTask;
-  payload: IpcGeneratePayload | IpcParsePayload;
+  payload: IpcGeneratePayload | IpcParsePayload | IpcRepairPayload;
   schema: z.ZodType<R>;
   options: IpcCallOptions;
   onChunk?: (delta: string) => void;
@@ -108,27 +109,29 @@ export class IpcPool {
     if (!this.#closed) this.#health.start();
   }
 
-  /** One request, answered in one piece; `generate` results then carry the text in `content`. */
+  /** One request, answered in one piece; `generate` and `repair` results then carry the text in `content`. */
   request(task: "generate", payload: IpcGeneratePayload, options?: IpcCallOptions): Promise<IpcGenerateContentResult>;
+  request(task: "repair", payload: IpcRepairPayload, options?: IpcCallOptions): Promise<IpcGenerateContentResult>;
   request(task: "parse", payload: IpcParsePayload, options?: IpcCallOptions): Promise<IpcParseResult>;
   request(
     task: IpcTask,
-    payload: IpcGeneratePayload | IpcParsePayload,
+    payload: IpcGeneratePayload | IpcParsePayload | IpcRepairPayload,
     options: IpcCallOptions = {},
   ): Promise<IpcGenerateContentResult | IpcParseResult> {
-    if (task === "generate") return this.#call({ task, payload, schema: IpcGenerateContentResult, options });
-    return this.#call({ task, payload, schema: IpcParseResult, options });
+    if (task === "parse") return this.#call({ task, payload, schema: IpcParseResult, options });
+    return this.#call({ task, payload, schema: IpcGenerateContentResult, options });
   }
 
   /**
    * One streamed request: `onChunk` gets each piece of text; the promise resolves with the final
-   * result once the agent says it is done (for `generate`, checked to match what was streamed).
+   * result once the agent says it is done (for `generate` and `repair`, checked to match what was streamed).
    */
   stream(task: "generate", payload: IpcGeneratePayload, options: IpcStreamOptions): Promise<IpcGenerateResult>;
+  stream(task: "repair", payload: IpcRepairPayload, options: IpcStreamOptions): Promise<IpcGenerateResult>;
   stream(task: "parse", payload: IpcParsePayload, options: IpcStreamOptions): Promise<IpcParseResult>;
   stream(
     task: IpcTask,
-    payload: IpcGeneratePayload | IpcParsePayload,
+    payload: IpcGeneratePayload | IpcParsePayload | IpcRepairPayload,
     options: IpcStreamOptions,
   ): Promise<IpcGenerateResult | IpcParseResult> {
     const { onChunk } = options;

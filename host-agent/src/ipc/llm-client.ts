@@ -1,4 +1,4 @@
-import type { AgentHealth, GeneratePayload, ParsePayload } from "../../../shared/src/index.ts";
+import type { AgentHealth, GeneratePayload, ParsePayload, RepairPayload } from "../../../shared/src/index.ts";
 import type { HostAgentConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { IpcPool } from "./ipc-pool.ts";
@@ -22,6 +22,11 @@ export interface LlmClient {
     payload: GeneratePayload,
     options: { signal?: AbortSignal; onChunk: (delta: string) => void },
   ): Promise<unknown>;
+  /**
+   * Asks for fixed files after a failed verification; streams the answer (fenced files, in the
+   * format of `generate`) to `onChunk` and resolves with the same kind of final result.
+   */
+  repair(payload: RepairPayload, options: { signal?: AbortSignal; onChunk: (delta: string) => void }): Promise<unknown>;
   /** Stops the health checks and closes every connection; calls in flight fail (retryable). */
   close(): Promise<void>;
 }
@@ -53,6 +58,7 @@ export function createLlmClient(
     },
     parse: (payload, options) => pool.request("parse", payload, options),
     generate: (payload, options) => pool.stream("generate", payload, options),
+    repair: (payload, options) => pool.stream("repair", payload, options),
     close: () => pool.close(),
   };
 }

@@ -13,7 +13,7 @@ export const IPC_DEFAULT_SOCKET = "/tmp/atomic_llm_agent.sock";
 /** Ids are chosen by the client, unique among the requests in flight on one connection. */
 export const IpcId = z.string().min(1).max(128);
 
-export const IpcTask = z.enum(["generate", "parse"]);
+export const IpcTask = z.enum(["generate", "parse", "repair"]);
 export type IpcTask = z.infer<typeof IpcTask>;
 
 export const IpcErrorCode = z.enum([
@@ -50,7 +50,21 @@ export const IpcParsePayload = z.object({
 });
 export type IpcParsePayload = z.infer<typeof IpcParsePayload>;
 
-/** The result of `generate`. `chars` is the length of all the text, in UTF-16 code units. */
+/**
+ * `repair`: the request, the program's current files, the paths the model must not change and
+ * what failed (already trimmed by the edge). Answered like `generate`: fenced files, streamed.
+ */
+export const IpcRepairPayload = z.object({
+  prompt: z.string(),
+  language: z.string().min(1),
+  files: z.array(z.object({ path: z.string().min(1), content: z.string() })).min(1),
+  pinned: z.array(z.string()),
+  failures: z.string(),
+  round: z.number().int().positive(),
+});
+export type IpcRepairPayload = z.infer<typeof IpcRepairPayload>;
+
+/** The result of `generate` and `repair`. `chars` is the length of all the text, in UTF-16 code units. */
 export const IpcGenerateResult = z.object({
   chars: z.number().int().nonnegative(),
   finish_reason: z.string(),

@@ -5,6 +5,7 @@ import {
   ParsePayload,
   ParseResult,
   ExecuteRequest,
+  RepairPayload,
 } from "../../../shared/src/index.ts";
 import type { ExecuteResult, JobKind } from "../../../shared/src/index.ts";
 import { exportToFilesystem } from "../export/filesystem-export.ts";
@@ -14,10 +15,10 @@ import type { LlmClient } from "../ipc/index.ts";
 import { resultRoom } from "../link/frame-size.ts";
 import { fitExecuteResult } from "./fit-execute-result.ts";
 import { JobFailure, toJobError } from "./job-failure.ts";
-import type { JobHandler } from "./job-runner.ts";
+import type { JobContext, JobHandler } from "./job-runner.ts";
 
 /** What the LLM handlers need of the LLM client. */
-type LlmCalls = Pick<LlmClient, "refreshHealth" | "parse" | "generate">;
+type LlmCalls = Pick<LlmClient, "refreshHealth" | "parse" | "generate" | "repair">;
 
 /** What the sandbox handler needs of the Docker sandbox. */
 export interface SandboxRunner {
@@ -62,6 +63,30 @@ async function withFreshHealth<T>(llm: LlmCalls, call: () => Promise<T>): Promis
   }
 }
 
+/**
+ * Streams the text of a `generate` or `repair` call as token events, and checks the agent's final
+ * answer: a result whose `chars` differ from what arrived means a torn stream (retryable).
+ */
+async function streamText(
+  llm: LlmCalls,
+  ctx: JobContext,
+  task: "generate" | "repair",
+  call: (onChunk: (delta: string) => void) => Promise<unknown>,
+): Promise<GenerateResult> {
+  let chars = 0;
+  const result = await withFreshHealth(llm, () =>
+    call((delta) => {
+      chars += delta.length;
+      ctx.token(delta);
+    }),
+  );
+  const answer = parsePayload(GenerateResult, result, `the LLM agent's ${task} answer`);
+  if (answer.chars !== chars) {
+    throw new JobFailure("llm_error", `the LLM agent streamed ${chars} characters but reported ${answer.chars}`, true);
+  }
+  return answer;
+}
+
 /** The handler of each job kind this host runs; kinds it cannot run are left out. */
 export function createHandlers(deps: {
   llm: LlmCalls;
@@ -78,25 +103,15 @@ export function createHandlers(deps: {
     },
     "llm.generate": async (ctx) => {
       const payload = parsePayload(GeneratePayload, ctx.job.payload, "llm.generate");
-      let chars = 0;
-      const result = await withFreshHealth(deps.llm, () =>
-        deps.llm.generate(payload, {
-          signal: ctx.signal,
-          onChunk: (delta) => {
-            chars += delta.length;
-            ctx.token(delta);
-          },
-        }),
+      return streamText(deps.llm, ctx, "generate", (onChunk) =>
+        deps.llm.generate(payload, { signal: ctx.signal, onChunk }),
       );
-      const answer = parsePayload(GenerateResult, result, "the LLM agent's generate answer");
-      if (answer.chars !== chars) {
-        throw new JobFailure(
-          "llm_error",
-          `the LLM agent streamed ${chars} characters but reported ${answer.chars}`,
-          true,
-        );
-      }
-      return answer;
+    },
+    "llm.repair": async (ctx) => {
+      const payload = parsePayload(RepairPayload, ctx.job.payload, "llm.repair");
+      return streamText(deps.llm, ctx, "repair", (onChunk) =>
+        deps.llm.repair(payload, { signal: ctx.signal, onChunk }),
+      );
     },
     export: async (ctx) => {
       const payload = parsePayload(ExportPayload, ctx.job.payload, "export");

@@ -36,6 +36,8 @@ export const EdgeConfigSchema = z.object({
   ATOMIC_MAX_SUBSCRIBERS: int("ATOMIC_MAX_SUBSCRIBERS", 2_000, 1, 32_000),
   ATOMIC_PIPELINE_RETENTION_HOURS: int("ATOMIC_PIPELINE_RETENTION_HOURS", 24, 1, 24 * 365),
   ATOMIC_MAX_ATTEMPTS: int("ATOMIC_MAX_ATTEMPTS", 5, 1, 100),
+  /** The most repair rounds a verified pipeline gets, whatever its `metadata.max_repairs` asks. */
+  ATOMIC_MAX_REPAIRS: int("ATOMIC_MAX_REPAIRS", 5, 0, 10),
   /** How long an `/api/execute` run may take beyond its `timeout_seconds` (container start, output transfer). */
   ATOMIC_EXECUTE_SLACK_MS: int("ATOMIC_EXECUTE_SLACK_MS", 30_000, 0, 3_600_000),
   /** Secret. The bearer token host-agents present on `/agent/connect`. */

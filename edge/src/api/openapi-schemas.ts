@@ -31,8 +31,12 @@ import {
   StageEvent,
   StageTiming,
   StatusResponse,
-  ValidationEvent,
-  ValidationOutcome,
+  TestCounts,
+  TestFailure,
+  Verification,
+  VerificationEvent,
+  VerificationRound,
+  VerifyStep,
 } from "../../../shared/src/index.ts";
 
 /** A JSON Schema (2020-12, the dialect of OpenAPI 3.1 and later) as the document holds it. */
@@ -63,7 +67,7 @@ export const CLIENT_EVENTS = {
   QueuedEvent,
   StageEvent,
   ChunkEvent,
-  ValidationEvent,
+  VerificationEvent,
   ResultEvent,
   ErrorEvent,
 } as const;
@@ -82,7 +86,11 @@ const OUTPUTS = {
   ArtifactFile,
   ArtifactsSummary,
   ArtifactManifest,
-  ValidationOutcome,
+  TestCounts,
+  TestFailure,
+  VerifyStep,
+  VerificationRound,
+  Verification,
   ExportOutcome,
   PipelineLinks,
   GenerateResponse,
@@ -110,7 +118,7 @@ type InlineName = "ServerFrame" | "EdgeToAgent" | "ClientCommand" | "AgentToEdge
 const INLINE: Record<InlineName, { io: "input" | "output"; schema: z.ZodType }> = {
   ServerFrame: {
     io: "output",
-    schema: z.union([QueuedEvent, StageEvent, ChunkEvent, ValidationEvent, ResultEvent, ErrorEvent, PongFrame]),
+    schema: z.union([QueuedEvent, StageEvent, ChunkEvent, VerificationEvent, ResultEvent, ErrorEvent, PongFrame]),
   },
   EdgeToAgent: { io: "output", schema: EdgeToAgent },
   ClientCommand: { io: "input", schema: ClientCommand },

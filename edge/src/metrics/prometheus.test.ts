@@ -196,6 +196,7 @@ function snapshot(
     },
     histograms,
     execution_failures: executionFailures,
+    verifications: [],
     active_pipelines: 2,
     queue_size: 4,
     queue_by_priority: { high: 1, normal: 2, low: 1 },

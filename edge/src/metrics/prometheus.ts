@@ -45,6 +45,21 @@ export function toPrometheus(snapshot: MetricsSnapshot, pool: string, uptimeMs: 
   for (const [code, count] of Object.entries(snapshot.execution_failures)) {
     lines.push(`atomic_executions_total{${p},outcome="failed",code="${labelValue(code)}"} ${count}`);
   }
+  if (snapshot.verifications.length > 0) {
+    lines.push(
+      "# HELP atomic_verifications_total Verified pipelines by verdict (passed, failed, skipped) and repair rounds used.",
+      "# TYPE atomic_verifications_total counter",
+    );
+    for (const entry of snapshot.verifications) {
+      lines.push(`atomic_verifications_total{${p},status="${entry.status}",repairs="${entry.repairs}"} ${entry.count}`);
+    }
+    const rounds = snapshot.verifications.reduce((sum, entry) => sum + entry.repairs * entry.count, 0);
+    lines.push(
+      "# HELP atomic_verification_repairs_total Repair rounds used by verified pipelines.",
+      "# TYPE atomic_verification_repairs_total counter",
+      `atomic_verification_repairs_total{${p}} ${rounds}`,
+    );
+  }
   gauge("atomic_active_pipelines", "Pipelines holding a running slot.", snapshot.active_pipelines);
   gauge("atomic_queue_size", "Pipelines waiting for a running slot.", snapshot.queue_size);
   gauge("atomic_jobs_running", "Jobs placed on host-agents.", snapshot.jobs_running);

@@ -34,12 +34,25 @@ export function executionHistogram(outcome: ExecutionMetricOutcome): string {
   return `execution_${outcome}`;
 }
 
+/** How a verified pipeline's verification ended. */
+export const VERIFICATION_STATUSES = ["passed", "failed", "skipped"] as const;
+export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+
+/** Finished verified pipelines that ended with `status` after `repairs` repair rounds. */
+export interface VerificationCount {
+  status: VerificationStatus;
+  repairs: number;
+  count: number;
+}
+
 /** Everything the metrics routes read from a pool's scheduler, in one RPC. */
 export interface MetricsSnapshot {
   counters: Record<Counter, number>;
   histograms: Record<string, HistogramState>;
   /** Failed `/api/execute` runs by error code (codes never seen are left out). */
   execution_failures: Partial<Record<ErrorCode, number>>;
+  /** Verified pipelines by verdict and repairs used (combinations never seen are left out). */
+  verifications: VerificationCount[];
   active_pipelines: number;
   queue_size: number;
   queue_by_priority: { high: number; normal: number; low: number };

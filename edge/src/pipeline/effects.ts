@@ -3,6 +3,7 @@ import type { JobRef, JobSpec } from "../jobs/job.ts";
 import type { JobOutcome } from "../jobs/outcome.ts";
 import type { FinishedPipeline } from "../scheduler/reports.ts";
 import type { DistributiveOmit } from "./event-log.ts";
+import type { GeneratedFile } from "./split-files.ts";
 
 /** An event to store in the log and then send to every client; chunks carry the running content. */
 export type EventDraft = DistributiveOmit<ClientEvent, "seq">;
@@ -17,6 +18,8 @@ export type PipelineEffect =
   | { type: "save" }
   /** Only the small progress row (last event seq and content length), not the whole record. */
   | { type: "save-progress" }
+  /** The program's files (and their text when it is not the running round's), stored apart from the record. */
+  | { type: "save-program"; files: GeneratedFile[]; text: string | null }
   | { type: "start-stage"; stage: StageName; epoch: number }
   | { type: "stage-event"; stage: StageName; event: JobEventBody }
   | { type: "stage-result"; stage: StageName; outcome: JobOutcome; epoch: number }

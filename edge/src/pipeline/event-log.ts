@@ -61,17 +61,20 @@ export class EventLog {
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
- * Follows the running text of GENERATING through a stream of events: a `stage` event that
- * (re)starts GENERATING resets it, each chunk adds its delta.
+ * Follows the running text through a stream of events: a `stage` event that (re)starts GENERATING
+ * or a REPAIRING round resets it, each chunk adds its delta, and a closing chunk that carries its
+ * own `content` (the program after a repair replaced files) sets it.
  */
 export class ContentTracker {
   text = "";
 
   /** Feeds one event; returns the running content after it when the event is a chunk. */
   feed(event: StoredEvent): string | undefined {
-    if (event.type === "stage" && event.stage === "GENERATING" && event.status === "started") this.text = "";
+    if (event.type === "stage" && event.status === "started") {
+      if (event.stage === "GENERATING" || event.stage === "REPAIRING") this.text = "";
+    }
     if (event.type === "chunk") {
-      this.text += event.delta;
+      this.text = event.content ?? this.text + event.delta;
       return this.text;
     }
     return undefined;

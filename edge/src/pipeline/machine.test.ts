@@ -142,6 +142,7 @@ describe("the pipeline machine", () => {
         { stage: "GENERATING", duration_ms: 20 },
         { stage: "PACKAGING", duration_ms: 10 },
       ],
+      verification: null,
     });
     // A late answer of a handler changes nothing once the pipeline has ended.
     expect(complete(machine, packaging.epoch, T0 + 70)).toEqual([]);
@@ -250,5 +251,98 @@ describe("the pipeline machine", () => {
       status: "retrying",
       reason: "internal: PACKAGING failed: Error: R2 unavailable",
     });
+  });
+
+  it("runs verification rounds as stages of their own: each inserted round starts next, with its own job and timing", () => {
+    const machine = machineWith(["GENERATING", "VERIFYING", "PACKAGING"]);
+    const generating = start(machine);
+    machine.appendContent("```python main.py\nprint(1)\n```\n");
+    const verifying = only(complete(machine, generating, T0 + 10), "start-stage");
+    expect(verifying.stage).toBe("VERIFYING");
+    // The first round's job, then a failed round asks for a repair.
+    expect(
+      only(
+        machine.stepped(
+          verifying.epoch,
+          { kind: "job", job: { kind: "sandbox.verify", payload: {}, mode: "wait" } },
+          T0 + 11,
+        ),
+        "place-job",
+      ).spec.job_id,
+    ).toBe("p1/verifying-0");
+    const toRepair = machine.stepped(
+      verifying.epoch,
+      { kind: "complete", next: { stage: "REPAIRING", round: 1 } },
+      T0 + 20,
+    );
+    const repairing = only(toRepair, "start-stage");
+    expect(repairing.stage).toBe("REPAIRING");
+    expect(
+      events(toRepair).map((e) => (e.type === "stage" ? `${e.stage} ${e.status} ${e.round ?? "-"}` : e.type)),
+    ).toEqual(["VERIFYING completed 0", "REPAIRING started 1"]);
+    expect(machine.record.state).toBe("REPAIRING");
+    // A repair is a new round of text: the running content starts again.
+    expect(machine.content).toBe("");
+    const repairJob = only(
+      machine.stepped(
+        repairing.epoch,
+        { kind: "job", job: { kind: "llm.repair", payload: {}, mode: "wait" } },
+        T0 + 21,
+      ),
+      "place-job",
+    ).spec;
+    expect(repairJob).toMatchObject({ job_id: "p1/repairing-1", attempt: 1, kind: "llm.repair" });
+    machine.appendContent("```python main.py\nprint(2)\n```\n");
+    const files = [{ path: "main.py", content: "print(2)\n", language: "python" }];
+    expect(machine.setProgram(files, "rendered")).toEqual([{ type: "save-program", files, text: "rendered" }]);
+    const again = only(
+      machine.stepped(repairing.epoch, { kind: "complete", next: { stage: "VERIFYING", round: 1 } }, T0 + 30),
+      "start-stage",
+    );
+    expect(again.stage).toBe("VERIFYING");
+    expect(
+      only(
+        machine.stepped(
+          again.epoch,
+          { kind: "job", job: { kind: "sandbox.verify", payload: {}, mode: "wait" } },
+          T0 + 31,
+        ),
+        "place-job",
+      ).spec.job_id,
+    ).toBe("p1/verifying-1");
+    // The closing chunk carries the program's text itself: the repair's chunks no longer add up to it.
+    const closing = events(machine.finishContent())[0];
+    expect(closing).toMatchObject({ type: "chunk", is_final: true, delta: "", content: "rendered" });
+    const packaging = only(machine.stepped(again.epoch, { kind: "complete" }, T0 + 40), "start-stage");
+    const finished = complete(machine, packaging.epoch, T0 + 50);
+    expect(events(finished).at(-1)).toMatchObject({ type: "result", content: "rendered" });
+    expect(machine.record.stages.map((s) => `${s.stage}:${s.round ?? "-"}:${s.status}`)).toEqual([
+      "GENERATING:-:completed",
+      "VERIFYING:0:completed",
+      "REPAIRING:1:completed",
+      "VERIFYING:1:completed",
+      "PACKAGING:-:completed",
+    ]);
+    expect(only(finished, "finished").summary.stages.map((s) => s.stage)).toEqual([
+      "GENERATING",
+      "VERIFYING",
+      "REPAIRING",
+      "VERIFYING",
+      "PACKAGING",
+    ]);
+  });
+
+  it("retries a round's failure within the round: its retries are its own, not the stage's before it", () => {
+    const machine = machineWith(["VERIFYING", "PACKAGING"]);
+    const first = start(machine);
+    const repair = only(
+      machine.stepped(first, { kind: "complete", next: { stage: "REPAIRING", round: 1 } }, T0 + 1),
+      "start-stage",
+    );
+    const error = { code: "llm_error", message: "model overloaded" } as const;
+    const retried = machine.stepped(repair.epoch, { kind: "fail", error, retryable: true }, T0 + 2);
+    expect(events(retried)[0]).toMatchObject({ stage: "REPAIRING", status: "retrying", round: 1, attempt: 1 });
+    expect(machine.record.stage_attempt).toBe(2);
+    expect(only(retried, "start-stage").stage).toBe("REPAIRING");
   });
 });

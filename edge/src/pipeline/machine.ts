@@ -5,6 +5,7 @@ import { isTracked, trackedStatus, trackEvent, trackResult } from "../jobs/job-t
 import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome.ts";
 import type { EventDraft, PipelineEffect } from "./effects.ts";
 import type { PipelineRecord, StageRecord } from "./record.ts";
+import type { GeneratedFile } from "./split-files.ts";
 import type { StageStep } from "./stage.ts";
 import { stageTimings } from "./view.ts";
 
@@ -34,21 +35,43 @@ type StageEventStatus = Extract<EventDraft, { type: "stage" }>["status"];
 export class PipelineMachine {
   readonly record: PipelineRecord;
   readonly #settings: MachineSettings;
-  /** The text GENERATING has produced so far (this attempt). */
+  /** The text of the running round so far: GENERATING's, or the latest repair's (this attempt). */
   #content: string;
+  /**
+   * The program's files once a stage settled them (VERIFYING, REPAIRING), and their text when it
+   * differs from `#content` (after a repair, or with pinned tests added); null before that.
+   */
+  #program: { files: GeneratedFile[]; text: string | null } | null;
   /** Bumped on every stage start and at the end: an answer carrying an older epoch is stale. */
   #epoch = 0;
   /** When the alarm last asked for will ring (null: none known to be set). */
   #alarmAt: number | null = null;
 
-  constructor(record: PipelineRecord, content: string, settings: MachineSettings) {
+  constructor(
+    record: PipelineRecord,
+    content: string,
+    settings: MachineSettings,
+    program: { files: GeneratedFile[]; text: string | null } | null = null,
+  ) {
     this.record = record;
     this.#content = content;
     this.#settings = settings;
+    this.#program = program;
   }
 
+  /** The text of the running round: what its chunks add up to. */
   get content(): string {
     return this.#content;
+  }
+
+  /** The program's files as a stage settled them, or null when none has. */
+  get programFiles(): GeneratedFile[] | null {
+    return this.#program?.files ?? null;
+  }
+
+  /** The final text: the program as settled when it differs from the last round's text, else that text. */
+  get output(): string {
+    return this.#program?.text ?? this.#content;
   }
 
   get final(): boolean {
@@ -87,8 +110,24 @@ export class PipelineMachine {
     const stage = this.stage;
     if (!stage) return [];
     if (step.kind === "fail") return this.#failStage(step.error, step.retryable, "error", now);
-    if (step.kind === "job") return this.#dispatch(stage, step.job, now);
+    if (step.kind === "job") {
+      Object.assign(this.record, step.patch ?? {});
+      return this.#dispatch(stage, step.job, now);
+    }
     Object.assign(this.record, step.patch ?? {});
+    if (step.next !== undefined) {
+      // A round that asks for another (VERIFYING → REPAIRING → VERIFYING): it runs next.
+      const added: StageRecord = {
+        stage: step.next.stage,
+        status: "pending",
+        attempts: 0,
+        started_at: null,
+        duration_ms: null,
+        agent_id: null,
+        round: step.next.round,
+      };
+      this.record.stages.splice(this.record.stage_index + 1, 0, added);
+    }
     stage.status = "completed";
     stage.duration_ms = now - (stage.started_at ?? now);
     this.record.stage_deadline_at = null;
@@ -123,15 +162,24 @@ export class PipelineMachine {
     ];
   }
 
-  /** The seed's closing chunk: `is_final: true`, with the whole content. */
+  /**
+   * The seed's closing chunk: `is_final: true`, with the whole content. When the program's text is
+   * no longer what the round's chunks add up to (a repair replaced files), the chunk carries it
+   * itself, so a replay, a delta-only client and a late follower all end with the final program.
+   */
   finishContent(): PipelineEffect[] {
-    return [
-      {
-        type: "emit",
-        event: { type: "chunk", pipeline_id: this.record.id, delta: "", is_final: true },
-        content: this.#content,
-      },
-    ];
+    const text = this.#program?.text ?? null;
+    const event: EventDraft =
+      text === null
+        ? { type: "chunk", pipeline_id: this.record.id, delta: "", is_final: true }
+        : { type: "chunk", pipeline_id: this.record.id, delta: "", content: text, is_final: true };
+    return [{ type: "emit", event, content: this.output }];
+  }
+
+  /** A stage settled the program's files; `text` is their text when it is not the running round's. */
+  setProgram(files: GeneratedFile[], text: string | null): PipelineEffect[] {
+    this.#program = { files, text };
+    return [{ type: "save-program", files, text }];
   }
 
   emit(event: EventDraft): PipelineEffect[] {
@@ -242,7 +290,8 @@ export class PipelineMachine {
     stage.attempts = record.stage_attempt;
     stage.started_at ??= now;
     record.stage_deadline_at = now + this.#settings.stageTimeoutMs(stage.stage);
-    if (stage.stage === "GENERATING") this.#content = "";
+    // A new round of text: GENERATING's first answer, or a repair's.
+    if (stage.stage === "GENERATING" || stage.stage === "REPAIRING") this.#content = "";
     this.#transition(stage.stage, now);
     const epoch = ++this.#epoch;
     return [
@@ -255,7 +304,9 @@ export class PipelineMachine {
 
   #dispatch(stage: StageRecord, job: Extract<StageStep, { kind: "job" }>["job"], now: number): PipelineEffect[] {
     const record = this.record;
-    const ref: JobRef = { job_id: `${record.id}/${stage.stage.toLowerCase()}`, attempt: record.stage_attempt };
+    // Rounds of one stage are separate jobs: their attempts count from 1 each.
+    const round = stage.round === undefined ? "" : `-${stage.round}`;
+    const ref: JobRef = { job_id: `${record.id}/${stage.stage.toLowerCase()}${round}`, attempt: record.stage_attempt };
     record.job = { ...ref, kind: job.kind, last_seq: 0, dispatched_at: now };
     const spec: JobSpec = {
       ...ref,
@@ -313,9 +364,11 @@ export class PipelineMachine {
             type: "result",
             pipeline_id: record.id,
             state,
-            content: this.#content,
+            content: this.output,
             artifacts: record.artifacts,
             export: record.export,
+            verified: record.verification?.verified ?? false,
+            verification: record.verification,
             processing_time_ms: now - record.created_at,
             stages: stageTimings(record),
           }
@@ -335,6 +388,10 @@ export class PipelineMachine {
           stages: record.stages.flatMap((stage) =>
             stage.duration_ms === null ? [] : [{ stage: stage.stage, duration_ms: stage.duration_ms }],
           ),
+          verification:
+            record.verification === null
+              ? null
+              : { status: record.verification.status, repairs: record.verification.repairs },
         },
       },
     ];
@@ -368,6 +425,7 @@ export class PipelineMachine {
       stage: stage.stage,
       status,
       attempt: this.record.stage_attempt,
+      ...(stage.round !== undefined ? { round: stage.round } : {}),
       ...(detail.duration_ms !== undefined && detail.duration_ms !== null ? { duration_ms: detail.duration_ms } : {}),
       ...(detail.reason !== undefined ? { reason: detail.reason } : {}),
     };

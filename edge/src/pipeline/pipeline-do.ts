@@ -75,7 +75,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       if (!record) return;
       const tracker = new ContentTracker();
       for (const event of this.#log.since(0)) tracker.feed(event);
-      this.#machine = new PipelineMachine(record, tracker.text, this.#settings);
+      this.#machine = new PipelineMachine(record, tracker.text, this.#settings, this.#store.loadProgram());
       this.#logger = this.#logger.child({ pipeline_id: record.id, request_id: record.request_id });
     });
   }
@@ -120,7 +120,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   async waitForFinish(timeoutMs: number): Promise<{ view: PipelineView; content: string } | null> {
     if (!this.#machine) return null;
     if (!this.#machine.final) await this.#waiters.wait(timeoutMs);
-    return this.#machine ? { view: this.#view(this.#machine), content: this.#machine.content } : null;
+    return this.#machine ? { view: this.#view(this.#machine), content: this.#machine.output } : null;
   }
 
   async cancel(reason: string): Promise<PipelineView | null> {
@@ -231,6 +231,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
         machine.record.updated_at = Date.now();
         this.#store.save(machine.record);
       } else if (effect.type === "save-progress") this.#store.saveProgress(machine.record);
+      else if (effect.type === "save-program") this.#store.saveProgram({ files: effect.files, text: effect.text });
       else if (effect.type === "set-alarm") {
         this.ctx.storage.setAlarm(effect.at).catch((error: unknown) => {
           machine.alarmFailed();
@@ -247,6 +248,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       case "emit":
       case "save":
       case "save-progress":
+      case "save-program":
       case "set-alarm":
         return this.#applyNow([effect]);
       case "start-stage":
@@ -291,10 +293,20 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       env: this.env,
       config: this.#config,
       log: this.#logger.child({ stage }),
+      stage: machine.stage ?? {
+        stage,
+        status: "running",
+        attempts: 0,
+        started_at: null,
+        duration_ms: null,
+        agent_id: null,
+      },
       content: () => machine.content,
       appendContent: (delta) => now(machine.appendContent(delta)),
       finishContent: () => now(machine.finishContent()),
-      emitValidation: (outcome) => now(machine.emit({ type: "validation", pipeline_id: machine.record.id, outcome })),
+      program: () => machine.programFiles,
+      setProgram: (files, text) => now(machine.setProgram(files, text)),
+      emitVerification: (round) => now(machine.emit({ type: "verification", pipeline_id: machine.record.id, round })),
     };
   }
 

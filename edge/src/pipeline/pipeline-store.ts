@@ -3,6 +3,13 @@ import { TextColumn } from "../storage/columns.ts";
 import type { EdgeLogger } from "../log.ts";
 import { PipelineRecord } from "./record.ts";
 
+/** The program's files as a stage settled them, and their text when it differs from the round's. */
+const ProgramRow = z.object({
+  files: z.array(z.object({ path: z.string(), content: z.string(), language: z.string().nullable() })),
+  text: z.string().nullable(),
+});
+export type StoredProgram = z.infer<typeof ProgramRow>;
+
 const ProgressRow = z.object({
   job_id: z.string(),
   attempt: z.number(),
@@ -51,6 +58,21 @@ export class PipelineStore {
     return record;
   }
 
+  /** The program's files as VERIFYING or REPAIRING settled them, or null before either has. */
+  loadProgram(): StoredProgram | null {
+    if (!this.#created) return null;
+    const row = this.#sql.exec("SELECT body FROM program WHERE id = 1").toArray()[0];
+    if (!row) return null;
+    const parsed = ProgramRow.safeParse(JSON.parse(TextColumn.parse(row["body"])));
+    return parsed.success ? parsed.data : null;
+  }
+
+  /** Written only when a stage settles the files: once per verification round, not per event. */
+  saveProgram(program: StoredProgram): void {
+    this.#create();
+    this.#sql.exec("INSERT OR REPLACE INTO program (id, body) VALUES (1, ?)", JSON.stringify(program));
+  }
+
   save(record: PipelineRecord): void {
     this.#create();
     this.#sql.exec("INSERT OR REPLACE INTO pipeline (id, body) VALUES (1, ?)", JSON.stringify(record));
@@ -72,7 +94,8 @@ export class PipelineStore {
   #create(): void {
     if (this.#created) return;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS pipeline (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1), job_id TEXT NOT NULL, attempt INTEGER NOT NULL, last_seq INTEGER NOT NULL, content_chars INTEGER NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1), job_id TEXT NOT NULL, attempt INTEGER NOT NULL, last_seq INTEGER NOT NULL, content_chars INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS program (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);`);
     this.#created = true;
   }
 }

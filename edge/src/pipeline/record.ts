@@ -9,7 +9,7 @@ import {
   Priority,
   Requirements,
   StageName,
-  ValidationOutcome,
+  Verification,
 } from "../../../shared/src/index.ts";
 
 export const StageRecord = z.object({
@@ -19,6 +19,8 @@ export const StageRecord = z.object({
   started_at: z.number().nullable(),
   duration_ms: z.number().nullable(),
   agent_id: z.string().nullable().default(null),
+  /** VERIFYING and REPAIRING: 0 for the first answer's verification, N for the Nth repair and its check. */
+  round: z.number().int().nonnegative().optional(),
 });
 export type StageRecord = z.infer<typeof StageRecord>;
 
@@ -55,7 +57,9 @@ export const PipelineRecord = z.object({
   job: JobRef.nullable(),
   requirements: Requirements.nullable(),
   artifacts: ArtifactsSummary.nullable(),
-  validation: ValidationOutcome.nullable(),
+  verification: Verification.nullable(),
+  /** Pinned files the last repair tried to change: the next verification round records them. */
+  rejected_changes: z.array(z.string()).default([]),
   export: ExportOutcome.nullable(),
   error: ErrorBody.nullable(),
   content_chars: z.number().int().nonnegative(),
@@ -87,6 +91,8 @@ export function newPipelineRecord(
       started_at: null,
       duration_ms: null,
       agent_id: null,
+      // VERIFYING's first round checks the first answer; later rounds are added as they come.
+      ...(stage === "VERIFYING" ? { round: 0 } : {}),
     })),
     stage_index: -1,
     stage_attempt: 0,
@@ -95,7 +101,8 @@ export function newPipelineRecord(
     job: null,
     requirements: null,
     artifacts: null,
-    validation: null,
+    verification: null,
+    rejected_changes: [],
     export: null,
     error: null,
     content_chars: 0,

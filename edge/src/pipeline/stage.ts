@@ -4,22 +4,31 @@ import type {
   JobEventBody,
   JobKind,
   StageName,
-  ValidationOutcome,
+  VerificationRound,
 } from "../../../shared/src/index.ts";
 import type { EdgeConfig } from "../config.ts";
 import type { JobOutcome } from "../jobs/outcome.ts";
 import type { EdgeLogger } from "../log.ts";
-import type { PipelineRecord } from "./record.ts";
+import type { PipelineRecord, StageRecord } from "./record.ts";
+import type { GeneratedFile } from "./split-files.ts";
 
 /** What a stage asks the pipeline to do next. */
 export type StageStep =
-  /** The stage is done; `patch` is merged into the pipeline's record. */
-  | { kind: "complete"; patch?: Partial<PipelineRecord> }
+  /**
+   * The stage is done; `patch` is merged into the pipeline's record. `next` runs one more stage
+   * right after this one: the rounds of VERIFYING and REPAIRING.
+   */
+  | { kind: "complete"; patch?: Partial<PipelineRecord>; next?: { stage: StageName; round: number } }
   /**
    * Run a job on a host-agent and wait for its result. `wait` queues it until an agent can take
    * it (up to ATOMIC_AGENT_WAIT_MS); `if-available` gives up at once when none can.
    */
-  | { kind: "job"; job: { kind: JobKind; payload: unknown; mode: "wait" | "if-available" } }
+  | {
+      kind: "job";
+      job: { kind: JobKind; payload: unknown; mode: "wait" | "if-available" };
+      /** Merged into the pipeline's record before the job is placed. */
+      patch?: Partial<PipelineRecord>;
+    }
   | { kind: "fail"; error: ErrorBody; retryable: boolean };
 
 /** What a stage handler sees of its pipeline. */
@@ -28,14 +37,20 @@ export interface StageContext {
   readonly env: Env;
   readonly config: EdgeConfig;
   readonly log: EdgeLogger;
-  /** The text GENERATING has produced so far (this attempt). */
+  /** The running stage's record (its round, for VERIFYING and REPAIRING). */
+  readonly stage: Readonly<StageRecord>;
+  /** The text of the running round so far (GENERATING's, or a repair's). */
   content(): string;
   /** Appends generated text and streams it to clients as a chunk. */
   appendContent(delta: string): void;
-  /** Sends the seed's closing chunk (`is_final: true`, the whole content). */
+  /** Sends the seed's closing chunk (`is_final: true`, the whole program). */
   finishContent(): void;
-  /** Records what VALIDATING found as a `validation` event. */
-  emitValidation(outcome: ValidationOutcome): void;
+  /** The program's files as VERIFYING or REPAIRING settled them; null before either has. */
+  program(): GeneratedFile[] | null;
+  /** Settles the program's files; `text` is their text when it is not the running round's. */
+  setProgram(files: GeneratedFile[], text: string | null): void;
+  /** Sends what a verification round found as a `verification` event. */
+  emitVerification(round: VerificationRound): void;
 }
 
 /**

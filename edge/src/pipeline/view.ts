@@ -11,6 +11,7 @@ function timingOf(stage: StageRecord): StageTiming {
     started_at: stage.started_at === null ? null : new Date(stage.started_at).toISOString(),
     duration_ms: stage.duration_ms,
     agent_id: stage.agent_id,
+    ...(stage.round !== undefined ? { round: stage.round } : {}),
   };
 }
 
@@ -42,7 +43,8 @@ export function viewOf(record: PipelineRecord, lastSeq: number): PipelineView {
     requirements: record.requirements,
     content_chars: record.content_chars,
     artifacts: record.artifacts,
-    validation: record.validation,
+    verified: record.verification?.verified ?? false,
+    verification: record.verification,
     export: record.export,
     error: record.error,
     links: pipelineLinks(record.id),

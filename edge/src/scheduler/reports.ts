@@ -10,6 +10,8 @@ export interface FinishedPipeline {
   queue_ms: number;
   admitted: boolean;
   stages: Array<{ stage: StageName; duration_ms: number }>;
+  /** A verified pipeline's verdict and the repairs it used; null when it asked for none. */
+  verification: { status: "passed" | "failed" | "skipped"; repairs: number } | null;
 }
 
 /** What an `/api/execute` run reports to its pool's scheduler when it is answered: for the metrics. */

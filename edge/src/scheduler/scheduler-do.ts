@@ -84,6 +84,8 @@ export class SchedulerDO extends DurableObject<Env> {
     this.#metrics.observe(pipelineHistogram(finished.state), finished.latency_ms);
     if (finished.admitted) this.#metrics.observe(QUEUE_WAIT_HISTOGRAM, finished.queue_ms);
     for (const stage of finished.stages) this.#metrics.observe(stageHistogram(stage.stage), stage.duration_ms);
+    if (finished.verification)
+      this.#metrics.countVerification(finished.verification.status, finished.verification.repairs);
     for (const id of this.#admission.pump()) {
       this.env.PIPELINE.getByName(id)
         .admit()
@@ -187,6 +189,7 @@ export class SchedulerDO extends DurableObject<Env> {
       counters: this.#metrics.counters(),
       histograms: this.#metrics.histograms(),
       execution_failures: this.#metrics.failures(),
+      verifications: this.#metrics.verifications(),
       active_pipelines: this.#admission.running,
       queue_size: this.#admission.queued,
       queue_by_priority: this.#admission.queuedByPriority(),

@@ -11,7 +11,14 @@ import { ExportTarget, Labels, PoolName, Requirements } from "./common.ts";
 export const LINK_VERSION = 1;
 const v = z.literal(LINK_VERSION);
 
-export const JobKind = z.enum(["llm.parse", "llm.generate", "llm.repair", "sandbox.execute", "sandbox.verify", "export"]);
+export const JobKind = z.enum([
+  "llm.parse",
+  "llm.generate",
+  "llm.repair",
+  "sandbox.execute",
+  "sandbox.verify",
+  "export",
+]);
 export type JobKind = z.infer<typeof JobKind>;
 
 const JobId = z.string().min(1).max(128);

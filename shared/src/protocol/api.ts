@@ -267,6 +267,25 @@ export const ExecutionMetrics = z.object({
 });
 export type ExecutionMetrics = z.infer<typeof ExecutionMetrics>;
 
+/** Finished pipelines that asked for verification, in `GET /api/metrics`. */
+export const VerificationMetrics = z.object({
+  /** Verified: their tests ran in the sandbox and passed. */
+  verified: Count,
+  /** Ended with failing tests after every repair they were allowed. */
+  failed: Count,
+  /** Could not be verified (no runtime for the language, no tests found, no sandbox). */
+  skipped: Count,
+  /** Repair rounds used by all of them. */
+  repairs_used: Count,
+  /** How many ended each way after N repairs: `{"passed": {"0": 12, "1": 3}, "failed": {"2": 1}}`. */
+  by_repairs: z.object({
+    passed: z.record(z.string(), Count),
+    failed: z.record(z.string(), Count),
+    skipped: z.record(z.string(), Count),
+  }),
+});
+export type VerificationMetrics = z.infer<typeof VerificationMetrics>;
+
 /** `GET /api/metrics`: the seed's fields, plus more. */
 export const MetricsResponse = z.object({
   total_requests: z.number().int().nonnegative(),
@@ -283,6 +302,7 @@ export const MetricsResponse = z.object({
   jobs_running: z.number().int().nonnegative(),
   jobs_waiting: z.number().int().nonnegative(),
   executions: ExecutionMetrics,
+  verification: VerificationMetrics,
 });
 export type MetricsResponse = z.infer<typeof MetricsResponse>;
 

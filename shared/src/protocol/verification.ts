@@ -109,5 +109,7 @@ export const Verification = z.object({
   /** The request's pinned test files. */
   pinned: z.array(z.string()),
   skipped_reason: z.string().optional(),
+  /** Why the loop stopped before its rounds ran out (a repair that could not run), if it did. */
+  note: z.string().optional(),
 });
 export type Verification = z.infer<typeof Verification>;

@@ -57,7 +57,8 @@ generateRoutes.post("/api/generate", async (c) => {
     processing_time_ms: view.processing_time_ms ?? 0,
     stages: view.stages,
     requirements: view.requirements,
-    validation: view.validation,
+    verified: view.verified,
+    verification: view.verification,
     export: view.export,
   };
   return c.json(body);

@@ -1,9 +1,19 @@
 import { Hono, type Context } from "hono";
-import type { HealthResponse, MetricsResponse, StatusResponse } from "../../../../shared/src/index.ts";
+import type {
+  HealthResponse,
+  MetricsResponse,
+  StatusResponse,
+  VerificationMetrics,
+} from "../../../../shared/src/index.ts";
 import { PoolName } from "../../../../shared/src/index.ts";
 import { quantileMs } from "../../metrics/histogram.ts";
 import { toPrometheus } from "../../metrics/prometheus.ts";
-import { executionHistogram, type ExecutionMetricOutcome, type MetricsSnapshot } from "../../metrics/snapshot.ts";
+import {
+  executionHistogram,
+  type ExecutionMetricOutcome,
+  type MetricsSnapshot,
+  type VerificationCount,
+} from "../../metrics/snapshot.ts";
 import { VERSION } from "../../../../shared/src/index.ts";
 import { uptimeMs, type AppEnv } from "../context.ts";
 import { apiKeys } from "../client-auth.ts";
@@ -67,6 +77,7 @@ observabilityRoutes.get("/api/metrics", async (c) => {
       p50_duration_ms: ok ? quantileMs(ok, 0.5) : null,
       p99_duration_ms: ok ? quantileMs(ok, 0.99) : null,
     },
+    verification: verificationMetrics(snapshot.verifications),
   };
   return c.json(body);
 });
@@ -102,3 +113,20 @@ observabilityRoutes.get("/metrics", async (c) => {
     "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
   });
 });
+
+function verificationMetrics(counts: readonly VerificationCount[]): VerificationMetrics {
+  const metrics: VerificationMetrics = {
+    verified: 0,
+    failed: 0,
+    skipped: 0,
+    repairs_used: 0,
+    by_repairs: { passed: {}, failed: {}, skipped: {} },
+  };
+  for (const entry of counts) {
+    if (entry.status === "passed") metrics.verified += entry.count;
+    else metrics[entry.status] += entry.count;
+    metrics.repairs_used += entry.repairs * entry.count;
+    metrics.by_repairs[entry.status][String(entry.repairs)] = entry.count;
+  }
+  return metrics;
+}

@@ -1,6 +1,7 @@
 import { ExportResult } from "../../../../shared/src/index.ts";
 import { artifactFileUrl } from "../links.ts";
 import type { StageHandler } from "../stage.ts";
+import { verdictLine } from "../verification/verdict.ts";
 
 /**
  * EXPORTING: when the request names `metadata.export`, an `export` job on a host-agent writes the
@@ -14,6 +15,15 @@ export const exportingStage: StageHandler = {
     const target = ctx.record.request.metadata?.export;
     const artifacts = ctx.record.artifacts;
     if (!target || !artifacts) return { kind: "complete" };
+    const verification = ctx.record.verification;
+    // A git export's commit says whether what it commits was verified.
+    const withVerdict =
+      target.type === "git" && verification !== null
+        ? {
+            ...target,
+            message: `${(target.message ?? `Export pipeline ${ctx.record.id}`).slice(0, 3_800)}\n\n${verdictLine(verification)}`,
+          }
+        : target;
     const files = artifacts.files.map((file) => ({
       path: file.path,
       size: file.size,
@@ -22,7 +32,7 @@ export const exportingStage: StageHandler = {
     }));
     return {
       kind: "job",
-      job: { kind: "export", payload: { pipeline_id: ctx.record.id, target, files }, mode: "wait" },
+      job: { kind: "export", payload: { pipeline_id: ctx.record.id, target: withVerdict, files }, mode: "wait" },
     };
   },
   async onResult(_ctx, outcome) {

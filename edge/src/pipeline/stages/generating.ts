@@ -1,6 +1,7 @@
 import { GenerateResult } from "../../../../shared/src/index.ts";
 import { requirementsOf } from "../rules.ts";
 import type { StageHandler } from "../stage.ts";
+import { wantsVerification } from "../verification/verdict.ts";
 
 /** GENERATING: an `llm.generate` job on a host-agent, its tokens streamed to every client. */
 export const generatingStage: StageHandler = {
@@ -8,6 +9,8 @@ export const generatingStage: StageHandler = {
   applies: () => true,
   async start(ctx) {
     const { prompt, metadata = {} } = ctx.record.request;
+    // The model writes the program's tests too (the provider's prompt says how); `metadata.tests`
+    // carries the request's pinned ones.
     const requirements = requirementsOf(ctx.record);
     return { kind: "job", job: { kind: "llm.generate", payload: { prompt, requirements, metadata }, mode: "wait" } };
   },
@@ -36,7 +39,8 @@ export const generatingStage: StageHandler = {
         retryable: true,
       };
     }
-    ctx.finishContent();
+    // A verified pipeline's closing chunk comes when its last round is done: a repair may replace files.
+    if (!wantsVerification(ctx.record.request.metadata)) ctx.finishContent();
     return { kind: "complete", patch: { content_chars: content.length } };
   },
 };

@@ -1,9 +1,8 @@
 import type { ArtifactFile, ArtifactManifest, ArtifactsSummary } from "../../../../shared/src/index.ts";
 import { LIMITS } from "../../../../shared/src/index.ts";
 import { artifactKeys } from "../links.ts";
-import { requirementsOf } from "../rules.ts";
-import { splitFiles } from "../split-files.ts";
 import type { StageHandler } from "../stage.ts";
+import { programFiles } from "./program-files.ts";
 import { buildTarBytes } from "../../../../shared/src/archive/tar.ts";
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -11,9 +10,13 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Where the bundle holds a verified pipeline's verification report. */
+const VERIFICATION_REPORT_PATH = ".atomic/verification.json";
+
 /**
- * PACKAGING: cuts the generated text into files, writes each to R2 with a manifest (path, size,
- * sha256, language) and a tar bundle of all of them.
+ * PACKAGING: takes the program's files (as verification settled them, else cut from the generated
+ * text), writes each to R2 with a manifest (path, size, sha256, language, the verdict) and a tar
+ * bundle of all of them, with the verification report when there is one.
  */
 export const packagingStage: StageHandler = {
   name: "PACKAGING",
@@ -21,8 +24,7 @@ export const packagingStage: StageHandler = {
   timeoutMs: (config) => Math.min(config.ATOMIC_STAGE_TIMEOUT_MS, 60_000),
   async start(ctx) {
     const id = ctx.record.id;
-    const requirements = requirementsOf(ctx.record);
-    const files = splitFiles(ctx.content(), requirements.entry_file, requirements.language);
+    const files = programFiles(ctx);
     if (files.length > LIMITS.artifactMaxFiles) {
       return {
         kind: "fail",
@@ -54,10 +56,18 @@ export const packagingStage: StageHandler = {
         language: file.language,
       })),
     );
-    const bundle = buildTarBytes(encoded.map((file) => ({ path: file.path, bytes: file.bytes })));
+    const verification = ctx.record.verification;
+    // The bundle carries the verdict in full beside the files, so it travels wherever they go.
+    const report =
+      verification === null
+        ? []
+        : [{ path: VERIFICATION_REPORT_PATH, bytes: encoder.encode(`${JSON.stringify(verification, null, 2)}\n`) }];
+    const bundle = buildTarBytes([...encoded.map((file) => ({ path: file.path, bytes: file.bytes })), ...report]);
     const total = entries.reduce((sum, file) => sum + file.size, 0);
     const manifest: ArtifactManifest = {
       pipeline_id: id,
+      verified: verification?.verified ?? false,
+      verification,
       files: entries,
       total_bytes: total,
       bundle: { format: "tar", size: bundle.length, sha256: await sha256Hex(bundle) },

@@ -41,14 +41,15 @@ describe.skipIf(!docker.available)("end to end with the Docker sandbox", () => {
     expect(res.body.error.message).toContain("memory_bytes");
   });
 
-  it("validates a generated program in the sandbox (metadata.validate)", async () => {
+  it("verifies a generated program with its tests in the sandbox (the older metadata.validate)", async () => {
     const res = await postJson(`${edge.url}/api/generate`, {
       prompt: "Hello World in Python",
       metadata: { validate: true },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.validation).toMatchObject({ passed: true, result: { exit_code: 0 } });
-    expect(res.body.validation.result.stdout).toContain("Hello, World!");
+    expect(res.body.verified, JSON.stringify(res.body.verification)).toBe(true);
+    expect(res.body.verification).toMatchObject({ status: "passed", repairs: 0, tests: { failed: 0 } });
+    expect(res.body.verification.tests.passed).toBeGreaterThan(0);
   });
 
   it("leaves no sandbox container behind when the host-agent is killed mid-run and restarted", async () => {

@@ -92,7 +92,7 @@ function follow(source: EventSource, names: string[]): Promise<Received[]> {
   });
 }
 
-const NAMES = ["queued", "stage", "chunk", "validation", "result", "pipeline_error", "error"];
+const NAMES = ["queued", "stage", "chunk", "verification", "result", "pipeline_error", "error"];
 
 describe("SSE through a standard EventSource", () => {
   it("resumes after dropped connections with every event once, in order, then stops on 204", async () => {

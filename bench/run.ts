@@ -25,6 +25,7 @@ import { memoryOf } from "./proc.ts";
 import { ms, progress } from "./progress.ts";
 import { judge, ok, type BenchResults, type MemoryFigures, type Outcome } from "./results.ts";
 import { compareSandbox, dockerUnavailable, removeLeftovers, removeLeftoversNow } from "./sandbox.ts";
+import { compareVerification } from "./verification.ts";
 import { Stack } from "./stack.ts";
 import { round, roundSummary } from "./stats.ts";
 import { concurrentStreams } from "./streams.ts";
@@ -404,6 +405,27 @@ async function main(): Promise<void> {
         }
       });
 
+  // ------------------------------------------------------------------ verification
+  const verification = dockerReason
+    ? { skipped: dockerReason }
+    : await measure("verification", false, async () => {
+        const prompt = "Write a Python function fibonacci(n)";
+        progress(`verification: ${config.verificationRuns} × "${prompt}" without and with verify: true (interleaved)`);
+        const result = await compareVerification(s.http, {
+          prompt,
+          language: "python",
+          runs: config.verificationRuns,
+          onProgress: (done) => {
+            if (done % 5 === 0 || done === config.verificationRuns)
+              progress(`  ${done}/${config.verificationRuns} pairs`);
+          },
+        });
+        progress(
+          `  p50 ${ms(result.unverified_ms.p50)} without, ${ms(result.verified_ms.p50)} with verify (+${ms(result.added_p50_ms)}); test round p50 ${ms(result.test_round_ms.p50)}`,
+        );
+        return result;
+      });
+
   // ------------------------------------------------------------------ scale-out
   const scaleOut = await section("scale-out", async () => {
     const levels: Array<ThroughputResult & { host_agents: number; workerd_cpu_ms_per_pipeline: number }> = [];
@@ -507,6 +529,7 @@ async function main(): Promise<void> {
     streams,
     fan_out: fan,
     sandbox,
+    verification,
     scale_out: scaleOut,
     memory,
     sections,

@@ -120,6 +120,17 @@ export function figuresTable(results: BenchResults): string {
       `${n(sandbox.warm_duration_ms.p50)} / ${n(sandbox.cold_duration_ms.p50)} ms`,
     ]);
   } else rows.push(["sandbox", reason(results.sandbox)]);
+  const verification = ok(results.verification);
+  if (verification) {
+    rows.push([
+      `generate "${verification.prompt}" without / with verify`,
+      `p50 ${n(verification.unverified_ms.p50)} / ${n(verification.verified_ms.p50)} ms: verification adds ${n(verification.added_p50_ms)} ms (n=${verification.verified_ms.n})`,
+    ]);
+    rows.push([
+      "one test round in a warm container",
+      `${pct(verification.test_round_ms)}; VERIFYING stage p50 ${n(verification.verifying_stage_ms.p50)} ms; CPU p50 ${n(verification.test_round_cpu_ms.p50)} ms, peak ${n(verification.test_round_peak_mb.p50)} MiB; not passed ${verification.not_passed}, errors ${errors(verification.errors)}`,
+    ]);
+  } else rows.push(["verification", reason(results.verification)]);
   for (const proc of results.memory.processes) {
     const idle = results.memory.idle_rss_mb[proc.name];
     rows.push([

@@ -205,7 +205,10 @@ class Connection:
                 else:
                     parts.append(piece)
 
-        finish = await provider.generate(request.body, emit)  # type: ignore[arg-type]
+        if request.task == "repair":
+            finish = await provider.repair(request.body, emit)  # type: ignore[arg-type]
+        else:
+            finish = await provider.generate(request.body, emit)  # type: ignore[arg-type]
         result: dict[str, Any] = {"chars": chars, "finish_reason": finish.finish_reason, "provider": provider.name}
         if finish.model:
             result["model"] = finish.model

@@ -14,7 +14,11 @@ MAX_DELTA_CHARS = 65_536
 ERROR_CODES = ("invalid_request", "llm_error", "llm_unavailable", "timeout", "cancelled", "internal")
 CLIENT_TYPES = ("REQUEST", "HEALTH_CHECK", "CANCEL", "ERROR")
 AGENT_TYPES = ("RESPONSE", "STREAM_CHUNK", "HEALTH_RESPONSE")
-TASKS = ("generate", "parse")
+TASKS = ("generate", "parse", "repair")
+# What a repair payload may hold (shared/src/protocol/verification.ts, shared/src/limits.ts).
+MAX_REPAIR_FILES = 200
+MAX_PINNED = 20
+MAX_PATH_CHARS = 1024
 
 
 class AgentError(Exception):
@@ -79,12 +83,31 @@ class ParseTask:
 
 
 @dataclass(frozen=True)
+class FileEntry:
+    path: str
+    content: str
+
+
+@dataclass(frozen=True)
+class RepairTask:
+    """Fix a program whose verification failed: the request, its current files, the paths the
+    answer must not touch (the request's own tests), what failed, and which repair this is."""
+
+    prompt: str
+    language: str
+    files: tuple[FileEntry, ...]
+    pinned: tuple[str, ...]
+    failures: str
+    round: int
+
+
+@dataclass(frozen=True)
 class Request:
     id: str
     task: str
     stream: bool
     timeout_ms: int | None
-    body: GenerateTask | ParseTask
+    body: GenerateTask | ParseTask | RepairTask
 
 
 def _invalid(message: str) -> AgentError:
@@ -125,6 +148,37 @@ def parse_requirements(raw: Any) -> Requirements:
     )
 
 
+def _path(value: Any, where: str) -> str:
+    if not isinstance(value, str) or value.strip() == "" or len(value) > MAX_PATH_CHARS or "\x00" in value:
+        raise _invalid(f"{where} must be a non-empty string of at most {MAX_PATH_CHARS} characters")
+    return value
+
+
+def parse_repair(payload: dict[str, Any]) -> RepairTask:
+    """A `repair` payload: the RepairPayload of shared/src/protocol/verification.ts."""
+    prompt = _string(payload, "prompt", "payload")
+    language = _string(payload, "language", "payload", allow_empty=False).strip().lower()
+    if len(language) > 64:
+        raise _invalid("payload.language must be at most 64 characters")
+    raw_files = payload.get("files")
+    if not isinstance(raw_files, list) or not 0 < len(raw_files) <= MAX_REPAIR_FILES:
+        raise _invalid(f"payload.files must be a list of 1 to {MAX_REPAIR_FILES} files")
+    files = []
+    for index, raw in enumerate(raw_files):
+        where = f"payload.files[{index}]"
+        if not isinstance(raw, dict):
+            raise _invalid(f"{where} must be an object")
+        files.append(FileEntry(_path(raw.get("path"), f"{where}.path"), _string(raw, "content", where)))
+    raw_pinned = payload.get("pinned", [])
+    if not isinstance(raw_pinned, list) or len(raw_pinned) > MAX_PINNED:
+        raise _invalid(f"payload.pinned must be a list of at most {MAX_PINNED} paths")
+    pinned = tuple(_path(value, f"payload.pinned[{index}]") for index, value in enumerate(raw_pinned))
+    round_ = payload.get("round")
+    if isinstance(round_, bool) or not isinstance(round_, int) or round_ < 1:
+        raise _invalid("payload.round must be a positive integer")
+    return RepairTask(prompt, language, tuple(files), pinned, _string(payload, "failures", "payload"), round_)
+
+
 def parse_request(message: dict[str, Any], request_id: str, derive) -> Request:
     """Validates a REQUEST. `derive(prompt, metadata)` supplies requirements a generate omits."""
     task = message.get("task")
@@ -141,6 +195,8 @@ def parse_request(message: dict[str, Any], request_id: str, derive) -> Request:
     payload = message.get("payload")
     if not isinstance(payload, dict):
         raise _invalid("payload must be an object")
+    if task == "repair":
+        return Request(request_id, task, stream, timeout_ms, parse_repair(payload))
     prompt = _string(payload, "prompt", "payload", allow_empty=False)
     metadata = _metadata(payload)
     body: GenerateTask | ParseTask

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Protocol
 
-from ..protocol import GenerateTask, ParseTask, Requirements
+from ..protocol import GenerateTask, ParseTask, RepairTask, Requirements
 
 Emit = Callable[[str], Awaitable[None]]
 
@@ -31,6 +31,12 @@ class Provider(Protocol):
     async def generate(self, task: GenerateTask, emit: Emit) -> Finish:
         """Produces the text, handing every piece to `emit` in order; raises AgentError on failure.
         Cancelling the coroutine must stop the work (and close any connection it holds)."""
+        ...
+
+    async def repair(self, task: RepairTask, emit: Emit) -> Finish:
+        """Produces fixed files for a program whose verification failed, in the format of
+        `generate` (fenced files with paths, each complete; files left out stay as they are; never
+        a pinned path), handing every piece to `emit` in order; raises AgentError on failure."""
         ...
 
     async def parse(self, task: ParseTask) -> Requirements: ...

@@ -15,25 +15,16 @@ from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 from ..log import Logger
-from ..protocol import AgentError, GenerateTask, ParseTask, Requirements
+from ..protocol import AgentError, GenerateTask, ParseTask, RepairTask, Requirements
 from ..rules import entry_file_for, normalize_language, requirements_by_rules, summarize
 from .base import Emit, Finish, Health
 from .http_call import HttpCall, HttpStatusError
+from .prompts import GENERATE_SYSTEM_PROMPT, generate_user_message, repair_messages
+
+__all__ = ["GENERATE_SYSTEM_PROMPT", "OpenAICompatProvider"]
 
 HEALTH_TTL_S = 5.0
 HEALTH_TIMEOUT_S = 5.0
-
-GENERATE_SYSTEM_PROMPT = """You write complete, runnable programs.
-Answer with one short sentence saying what you wrote, then every file as a fenced code block whose
-info string is the language followed by the file's relative path, for example:
-
-```python main.py
-print("Hello, World!")
-```
-
-Rules: put the entry point in the entry file you are given; use only relative paths; write no code
-outside those blocks; keep the program small and correct; use only the standard library unless a
-framework is requested."""
 
 PARSE_SYSTEM_PROMPT = """You turn a request for a program into requirements.
 Answer with one JSON object and nothing else:
@@ -162,12 +153,20 @@ class OpenAICompatProvider:
         return connection_error(self.base_url, exc, self.timeout_s)
 
     async def generate(self, task: GenerateTask, emit: Emit) -> Finish:
-        req = task.requirements
-        user = (
-            f"Language: {req.language}\nFramework: {req.framework or 'none'}\n"
-            f"Entry file: {req.entry_file}\n\nTask: {task.prompt}"
-        )
-        messages = [{"role": "system", "content": GENERATE_SYSTEM_PROMPT}, {"role": "user", "content": user}]
+        messages = [
+            {"role": "system", "content": GENERATE_SYSTEM_PROMPT},
+            {"role": "user", "content": generate_user_message(task)},
+        ]
+        return await self._stream_chat(messages, emit)
+
+    async def repair(self, task: RepairTask, emit: Emit) -> Finish:
+        prompt = repair_messages(task)
+        if prompt.left_out:
+            self.log.warn("files over the repair prompt's budget were named only", files=len(prompt.left_out))
+        return await self._stream_chat(prompt.messages, emit)
+
+    async def _stream_chat(self, messages: list[dict[str, str]], emit: Emit) -> Finish:
+        """One streamed chat completion: every content delta to `emit`, then how it finished."""
         finish_reason: str | None = None
         model: str | None = None
         done = False

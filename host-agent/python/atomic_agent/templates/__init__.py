@@ -50,8 +50,15 @@ def build_program(prompt: str, requirements: Requirements) -> Program:
     return starter_program(language, requirements.entry_file, prompt, note)
 
 
-def build_markdown(prompt: str, requirements: Requirements) -> str:
-    return render(build_program(prompt, requirements))
+def build_markdown(prompt: str, requirements: Requirements, leave_out: frozenset[str] = frozenset()) -> str:
+    """The template's text; files at a path in `leave_out` (the request's pinned tests) are left out."""
+    program = build_program(prompt, requirements)
+    return render(without(program, leave_out))
 
 
-__all__ = ["Program", "build_markdown", "build_program"]
+def without(program: Program, leave_out: frozenset[str]) -> Program:
+    files = [source for source in program.files if source.path not in leave_out]
+    return Program(program.intro, files, program.outro) if len(files) < len(program.files) else program
+
+
+__all__ = ["Program", "build_markdown", "build_program", "without"]

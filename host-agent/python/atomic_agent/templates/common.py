@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import keyword
+import posixpath
 import re
+import sys
 from dataclasses import dataclass, field
 
 from ..rules import EXTENSIONS
@@ -54,6 +57,49 @@ def entry_path(requested: str, language: str, default: str) -> str:
     return default
 
 
+# What `node --test` and pytest take for a test file: a program's own files must not look like one.
+_NODE_TEST_NAME = re.compile(r"(^test|[.\-_]test$|^test-)", re.I)
+
+
+def python_entry(requested: str) -> str:
+    """The entry file of a Python program its tests can import: an identifier that is no test
+    file's name and shadows no module of the standard library (`main.py` otherwise)."""
+    path = entry_path(requested, "python", "main.py")
+    stem = posixpath.basename(path)[:-3]
+    if (
+        not stem.isidentifier()
+        or keyword.iskeyword(stem)
+        or stem in sys.stdlib_module_names
+        or stem in ("conftest", "pytest")
+        or stem.startswith("test")
+        or stem.endswith("_test")
+    ):
+        return "main.py"
+    return path
+
+
+def node_entry(requested: str, language: str) -> str:
+    """The entry file of a JavaScript or TypeScript program, never one `node --test` would run."""
+    ext = "ts" if language == "typescript" else "js"
+    default = f"main.{ext}"
+    path = entry_path(requested, language, default)
+    stem = posixpath.basename(path)[: -len(ext) - 1]
+    if _NODE_TEST_NAME.search(stem) or {"test", "node_modules"} & set(path.split("/")[:-1]):
+        return default
+    return path
+
+
+def module_stem(path: str) -> str:
+    """`src/main.py` -> `main`: the name a test next to the file imports it by."""
+    return posixpath.splitext(posixpath.basename(path))[0]
+
+
+def sibling(path: str, name: str) -> str:
+    """A file named `name` in the folder of `path`."""
+    folder = posixpath.dirname(path)
+    return f"{folder}/{name}" if folder else name
+
+
 def fill(template: str, **values: str) -> str:
     """Replaces each __KEY__ placeholder; templates are code, so str.format's braces would clash."""
     for key, value in values.items():
@@ -68,14 +114,23 @@ def comment_text(text: str, limit: int = 120) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 3].rstrip() + "..."
 
 
+def fence_for(body: str) -> str:
+    """A fence longer than any backtick run inside `body`, so its content cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def fenced(language: str, path: str, content: str) -> str:
+    """One file in the fenced-file format: ```<language> <path>, the content, the closing fence."""
+    body = content if content.endswith("\n") or content == "" else content + "\n"
+    fence = fence_for(body)
+    return f"{fence}{language} {path}\n{body}{fence}"
+
+
 def render(program: Program) -> str:
     parts = [program.intro.strip()]
     for source in program.files:
-        body = source.content if source.content.endswith("\n") else source.content + "\n"
-        # A fence longer than any backtick run inside the file cannot be closed by its content.
-        longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
-        fence = "`" * max(3, longest + 1)
-        parts.append(f"{fence}{source.language} {source.path}\n{body}{fence}")
+        parts.append(fenced(source.language, source.path, source.content))
     if program.outro:
         parts.append(program.outro.strip())
     return "\n\n".join(parts) + "\n"

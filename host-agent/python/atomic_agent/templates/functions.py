@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from .common import INTRO, Program, SourceFile, entry_path, language_label
+from .common import INTRO, Program, SourceFile, language_label, module_stem, node_entry, python_entry, sibling
+from .node_project import RUN_DIRECTLY_IMPORTS, project_files, run_directly
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class FunctionSpec:
     typescript: str
     checks: tuple[tuple[tuple[Any, ...], Any], ...]
     sample: tuple[Any, ...]
+    # Arguments the function refuses (ValueError in Python, RangeError in JavaScript), if any.
+    invalid: tuple[Any, ...] | None = None
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
@@ -55,6 +59,7 @@ export function fibonacci(n: number): number {
 """,
         (((0,), 0), ((1,), 1), ((2,), 1), ((10,), 55), ((20,), 6765)),
         (10,),
+        (-1,),
     ),
     "factorial": FunctionSpec(
         "factorial",
@@ -87,6 +92,7 @@ export function factorial(n: number): number {
 """,
         (((0,), 1), ((1,), 1), ((5,), 120), ((10,), 3628800)),
         (5,),
+        (-1,),
     ),
     "prime": FunctionSpec(
         "is_prime",
@@ -214,54 +220,146 @@ def _py(value: Any) -> str:
 
 
 def _js(value: Any) -> str:
+    """A JSON literal; for the ASCII strings of these templates, also a Python string literal."""
     return json.dumps(value)
 
 
+def _python_example(spec: FunctionSpec) -> tuple[str, str]:
+    """(the call the program prints, the line it prints)."""
+    call = f"{spec.py_name}({', '.join(_py(a) for a in spec.sample)})"
+    return call, f"{call} = {_py(_expected(spec))}"
+
+
+def _js_example(spec: FunctionSpec) -> tuple[str, str]:
+    call = f"{spec.js_name}({', '.join(_js(a) for a in spec.sample)})"
+    return call, f"{call} = {_js(_expected(spec))}"
+
+
+def _expected(spec: FunctionSpec) -> Any:
+    """What the function answers for the sample (one of its checks, or the known value)."""
+    for args, expected in spec.checks:
+        if args == spec.sample:
+            return expected
+    return _SAMPLE_RESULTS[spec.py_name]
+
+
+# Samples that are not among the checks.
+_SAMPLE_RESULTS: dict[str, Any] = {"sum_numbers": 10}
+
+
 def _python_source(spec: FunctionSpec) -> str:
-    call = lambda args: f"{spec.py_name}({', '.join(_py(a) for a in args)})"  # noqa: E731
-    checks = "\n".join(
-        f"    assert {call(args)} == {_py(expected)}, {_py(call(args) + ' should be ' + _py(expected))}"
-        for args, expected in spec.checks
-    )
-    sample = call(spec.sample)
+    call, _ = _python_example(spec)
     return (
-        f'"""{spec.py_name}: {spec.description}, with a self-check that runs first."""\n\n\n'
+        f'"""{spec.py_name}: {spec.description}."""\n\n\n'
         f"{spec.python}\n\n"
-        f"def self_check() -> None:\n{checks}\n\n\n"
         'if __name__ == "__main__":\n'
-        "    self_check()\n"
-        f'    print("{sample.replace(chr(34), chr(92) + chr(34))} =", repr({sample}))\n'
-        '    print("all checks passed")\n'
+        f"    print({_js(call + ' =')}, repr({call}))\n"
     )
 
 
-def _node_source(spec: FunctionSpec, typescript: bool) -> str:
-    call = lambda args: f"{spec.js_name}({', '.join(_js(a) for a in args)})"  # noqa: E731
-    checks = "\n".join(f"  assert.deepEqual({call(args)}, {_js(expected)});" for args, expected in spec.checks)
-    sample = call(spec.sample)
-    body = spec.typescript if typescript else spec.javascript
-    void = ": void" if typescript else ""
+def _python_test(spec: FunctionSpec, path: str) -> str:
+    module = module_stem(path)
+    cases = "\n".join(f"        ({_py(args)}, {_py(expected)})," for args, expected in spec.checks)
+    _, line = _python_example(spec)
+    invalid = ""
+    if spec.invalid is not None:
+        invalid = (
+            f"\n\ndef test_{spec.py_name}_refuses_invalid_input():\n"
+            "    with pytest.raises(ValueError):\n"
+            f"        {spec.py_name}({', '.join(_py(a) for a in spec.invalid)})\n"
+        )
     return (
-        f"// {spec.js_name}: {spec.description}, with a self-check that runs first.\n"
-        'import assert from "node:assert/strict";\n\n'
-        f"{body}\n"
-        f"function selfCheck(){void} {{\n{checks}\n}}\n\n"
-        "selfCheck();\n"
-        f"console.log({_js(sample + ' =')}, JSON.stringify({sample}));\n"
-        'console.log("all checks passed");\n'
+        f'"""Tests of {posixpath.basename(path)}: run them with `python3 -m pytest`."""\n\n'
+        "import subprocess\n"
+        "import sys\n"
+        "from pathlib import Path\n\n"
+        "import pytest\n\n"
+        f"from {module} import {spec.py_name}\n\n"
+        f"PROGRAM = Path(__file__).with_name({_js(posixpath.basename(path))})\n\n\n"
+        "@pytest.mark.parametrize(\n"
+        '    ("args", "expected"),\n'
+        "    [\n"
+        f"{cases}\n"
+        "    ],\n"
+        ")\n"
+        f"def test_{spec.py_name}(args, expected):\n"
+        f"    assert {spec.py_name}(*args) == expected\n"
+        f"{invalid}\n\n"
+        "def test_running_the_program_prints_an_example():\n"
+        "    done = subprocess.run([sys.executable, str(PROGRAM)], capture_output=True, text=True, timeout=60, check=False)\n"
+        "    assert done.returncode == 0, done.stderr\n"
+        f"    assert done.stdout == {_js(line + chr(10))}\n"
+    )
+
+
+def _node_source(spec: FunctionSpec, language: str, path: str) -> str:
+    call, _ = _js_example(spec)
+    body = spec.typescript if language == "typescript" else spec.javascript
+    return (
+        f"// {spec.js_name}: {spec.description}.\n"
+        f"{RUN_DIRECTLY_IMPORTS}\n"
+        f"{body}"
+        f"{run_directly(language, posixpath.basename(path))}\n"
+        f"if (runDirectly()) console.log({_js(call + ' =')}, JSON.stringify({call}));\n"
+    )
+
+
+def _node_test(spec: FunctionSpec, path: str) -> str:
+    name = posixpath.basename(path)
+    checks = []
+    for args, expected in spec.checks:
+        call = f"{spec.js_name}({', '.join(_js(a) for a in args)})"
+        checks.append(
+            f"test({_js(f'{call} is {_js(expected)}')}, () => {{\n"
+            f"  assert.deepEqual({call}, {_js(expected)});\n"
+            "});\n"
+        )
+    if spec.invalid is not None:
+        call = f"{spec.js_name}({', '.join(_js(a) for a in spec.invalid)})"
+        checks.append(
+            f"test({_js(f'{call} throws a RangeError')}, () => {{\n"
+            f"  assert.throws(() => {call}, RangeError);\n"
+            "});\n"
+        )
+    _, line = _js_example(spec)
+    checks.append(
+        'test("running the program prints an example", () => {\n'
+        '  const done = spawnSync(process.execPath, [program], { encoding: "utf8" });\n'
+        "  assert.equal(done.status, 0, done.stderr);\n"
+        f"  assert.equal(done.stdout, {_js(line + chr(10))});\n"
+        "});\n"
+    )
+    return (
+        f"// Tests of {name}: run them with `node --test`.\n"
+        'import assert from "node:assert/strict";\n'
+        'import { spawnSync } from "node:child_process";\n'
+        'import { test } from "node:test";\n'
+        'import { fileURLToPath } from "node:url";\n'
+        f'import {{ {spec.js_name} }} from "./{name}";\n\n'
+        f'const program = fileURLToPath(new URL("./{name}", import.meta.url));\n\n'
+        + "\n".join(checks)
     )
 
 
 def function_program(language: str, spec: FunctionSpec, requested_entry: str) -> Program:
     if language == "python":
-        path = entry_path(requested_entry, "python", "main.py")
-        source, name, run = _python_source(spec), spec.py_name, f"python3 {path}"
+        path = python_entry(requested_entry)
+        files = [
+            SourceFile(path, "python", _python_source(spec)),
+            SourceFile(sibling(path, f"test_{module_stem(path)}.py"), "python", _python_test(spec, path)),
+        ]
+        name, run, test = spec.py_name, f"python3 {path}", "`python3 -m pytest`"
     else:
         ext = "ts" if language == "typescript" else "js"
-        path = entry_path(requested_entry, language, f"main.{ext}")
-        source, name, run = _node_source(spec, language == "typescript"), spec.js_name, f"node {path}"
+        path = node_entry(requested_entry, language)
+        files = [
+            SourceFile(path, language, _node_source(spec, language, path)),
+            SourceFile(sibling(path, f"{module_stem(path)}.test.{ext}"), language, _node_test(spec, path)),
+            *project_files(spec.js_name.lower(), path, language),
+        ]
+        name, run, test = spec.js_name, f"node {path}", "`node --test`"
     return Program(
-        intro=INTRO + f"a {language_label(language)} function `{name}` that {spec.description}, with a self-check.",
-        files=[SourceFile(path, language, source)],
-        outro=f"Run it with `{run}`: it checks the function, then prints an example.",
+        intro=INTRO + f"a {language_label(language)} function `{name}` that {spec.description}, with its tests.",
+        files=files,
+        outro=f"Run it with `{run}` (it prints an example); test it with {test}.",
     )

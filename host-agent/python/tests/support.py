@@ -156,6 +156,27 @@ class Client:
         self.send({"type": "REQUEST", "id": id_, "task": "generate", "stream": stream, "payload": {"prompt": prompt, **payload}})
 
 
+    def repair(self, id_: str, payload: dict[str, Any], *, stream: bool = True) -> None:
+        self.send({"type": "REQUEST", "id": id_, "task": "repair", "stream": stream, "payload": payload})
+
+
+def repair_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid `repair` payload (RepairPayload): a Python program whose pinned test fails."""
+    payload: dict[str, Any] = {
+        "prompt": "Hello World in Python",
+        "language": "python",
+        "files": [
+            {"path": "main.py", "content": 'print("Hello")\n'},
+            {"path": "tests/test_hello.py", "content": "from main import main\n\n\ndef test_main():\n    main()\n"},
+        ],
+        "pinned": ["tests/test_hello.py"],
+        "failures": "tests/test_hello.py::test_main ImportError: cannot import name 'main' from 'main'",
+        "round": 1,
+    }
+    payload.update(overrides)
+    return payload
+
+
 def requirements(language: str, framework: str | None = None, entry_file: str | None = None) -> dict[str, Any]:
     entry = entry_file or {"python": "main.py", "typescript": "main.ts", "javascript": "main.js"}.get(language, "main.txt")
     return {"language": language, "framework": framework, "entry_file": entry, "summary": "", "source": "rules"}

@@ -8,8 +8,8 @@ import shutil
 import sys
 import unittest
 
-from atomic_agent.protocol import GenerateTask, ParseTask, Requirements
-from atomic_agent.providers.offline import OfflineProvider, chunk_text
+from atomic_agent.protocol import FileEntry, GenerateTask, ParseTask, RepairTask, Requirements
+from atomic_agent.providers.offline import OfflineProvider, chunk_text, repair_requirements
 from atomic_agent.rules import requirements_by_rules
 from atomic_agent.templates.functions import FUNCTIONS
 
@@ -23,6 +23,7 @@ from .program_runner import (
     typescript_runner,
     write_files,
 )
+from .support import split_files
 
 NODE = shutil.which("node")
 NODE_TS = typescript_runner() or []
@@ -73,6 +74,56 @@ class StreamingTest(unittest.IsolatedAsyncioTestCase):
         health = await OfflineProvider().health()
         self.assertTrue(health.healthy)
         self.assertIn("offline", health.detail or "")
+
+
+async def collect(coroutine_of_emit) -> str:
+    pieces: list[str] = []
+
+    async def emit(delta: str) -> None:
+        pieces.append(delta)
+
+    await coroutine_of_emit(emit)
+    return "".join(pieces)
+
+
+class RepairTest(unittest.IsolatedAsyncioTestCase):
+    """Offline repair is a smoke test of the loop: it cannot read failures, so it answers its
+    template for the request again, complete, leaving out the pinned files."""
+
+    def task(self, files: dict[str, str], pinned: tuple[str, ...] = (), language: str = "typescript", prompt: str = "Create a REST API for user management") -> RepairTask:
+        entries = tuple(FileEntry(path, content) for path, content in files.items())
+        return RepairTask(prompt, language, entries, pinned, "1 test failed", 1)
+
+    async def test_answers_the_template_again_without_pinned_files(self) -> None:
+        provider = OfflineProvider()
+        task = self.task({"app.ts": 'import express from "express";\n', "main.ts": "", "app.test.ts": ""}, ("app.test.ts",))
+        text = await collect(lambda emit: provider.repair(task, emit))
+        self.assertTrue(text.startswith("Offline provider"))
+        self.assertIn("repair round 1", text)
+        files = split_files(text)
+        self.assertEqual(list(files), ["app.ts", "main.ts", "package.json", "tsconfig.json"])
+        self.assertIn("createApp", files["app.ts"])
+        self.assertEqual(text, await collect(lambda emit: provider.repair(task, emit)), "deterministic")
+
+    def test_works_out_what_the_first_answer_was_generated_for(self) -> None:
+        cases = [
+            ({"app.ts": 'import express from "express";', "main.ts": ""}, "typescript", ("typescript", "express", "main.ts")),
+            ({"src/app.js": "", "src/server.js": "", "src/app.test.js": ""}, "javascript", ("javascript", None, "src/server.js")),
+            ({"src/test_wc.py": "", "src/wc.py": ""}, "python", ("python", None, "src/wc.py")),
+            ({"lib.py": "x = require('express')"}, "Python", ("python", None, "lib.py")),
+            ({"README.md": ""}, "python", ("python", None, "main.py")),
+        ]
+        for files, language, expected in cases:
+            with self.subTest(files=files):
+                got = repair_requirements(self.task(files, language=language, prompt="Write a command-line tool"))
+                self.assertEqual((got.language, got.framework, got.entry_file), expected)
+
+    async def test_generate_leaves_out_the_pinned_tests_paths(self) -> None:
+        provider = OfflineProvider()
+        requirements = Requirements("python", None, "main.py", "")
+        metadata = {"tests": [{"path": "test_main.py", "content": "def test_x():\n    assert True\n"}]}
+        text = await collect(lambda emit: provider.generate(GenerateTask("Hello World", requirements, metadata), emit))
+        self.assertEqual(list(split_files(text)), ["main.py"])
 
 
 class ParseRulesTest(unittest.IsolatedAsyncioTestCase):

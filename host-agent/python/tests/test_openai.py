@@ -8,11 +8,18 @@ import threading
 import unittest
 
 from atomic_agent.log import Logger
-from atomic_agent.protocol import AgentError, GenerateTask, ParseTask, Requirements
-from atomic_agent.providers.openai_compat import OpenAICompatProvider, extract_json_object
+from atomic_agent.protocol import AgentError, FileEntry, GenerateTask, ParseTask, RepairTask, Requirements
+from atomic_agent.providers.openai_compat import GENERATE_SYSTEM_PROMPT, OpenAICompatProvider, extract_json_object
+from atomic_agent.providers.prompts import (
+    REPAIR_FAILURES_MAX_CHARS,
+    REPAIR_FILES_MAX_CHARS,
+    REPAIR_PROMPT_MAX_CHARS,
+    REPAIR_REQUEST_MAX_CHARS,
+    repair_messages,
+)
 
 from .fake_openai import FakeOpenAI
-from .support import AgentProcess, Client, free_port, requirements
+from .support import AgentProcess, Client, free_port, repair_payload, requirements
 
 REQUIREMENTS = Requirements("python", None, "main.py", "hello")
 QUIET = Logger(99)
@@ -127,6 +134,110 @@ class ProviderTest(unittest.IsolatedAsyncioTestCase):
             await asyncio.sleep(0.02)
         self.assertEqual([t.name for t in threading.enumerate() if t.name == "atomic-http"], [])
 
+    async def test_repair_sends_the_request_every_file_and_the_failures_and_marks_pinned_files(self) -> None:
+        task = RepairTask(
+            prompt="A function that adds two numbers, in TypeScript",
+            language="typescript",
+            files=(
+                FileEntry("math.ts", "export function add(a: number, b: number): number {\n  return a - b;\n}\n"),
+                FileEntry("math.test.ts", 'import { add } from "./math.ts";\n// ```\n'),
+                FileEntry("package.json", '{"type": "module"}\n'),
+            ),
+            pinned=("math.test.ts",),
+            failures="math.test.ts: add(2, 3): expected 5, got -1",
+            round=2,
+        )
+        deltas: list[str] = []
+
+        async def emit(delta: str) -> None:
+            deltas.append(delta)
+
+        finish = await self.provider.repair(task, emit)
+        self.assertEqual(deltas, self.fake.deltas)
+        self.assertEqual((finish.finish_reason, finish.model), ("stop", "fake-model"))
+        [post] = self.fake.posts()
+        self.assertIs(post["body"]["stream"], True)
+        system, user = post["body"]["messages"]
+        self.assertIn("Never write a read-only file", system["content"])
+        self.assertIn("complete", system["content"])
+        text = user["content"]
+        self.assertIn("Repair round 2. Language: typescript.", text)
+        self.assertIn(task.prompt, text)
+        self.assertIn("```typescript math.ts\nexport function add(a: number, b: number): number {\n  return a - b;\n}\n```", text)
+        # The pinned file is shown, marked read-only just above its block; its fence outlasts its backticks.
+        self.assertIn(
+            "Read-only (one of the request's own tests; do not write it): math.test.ts\n"
+            '````typescript math.test.ts\nimport { add } from "./math.ts";\n// ```\n````',
+            text,
+        )
+        self.assertIn('```json package.json\n{"type": "module"}\n```', text)
+        self.assertIn("What failed:\n```text\nmath.test.ts: add(2, 3): expected 5, got -1\n```", text)
+        self.assertIn("Never write the read-only files (math.test.ts)", text)
+
+    async def test_repair_errors_map_like_generate(self) -> None:
+        self.fake.mode = "503"
+        task = RepairTask("p", "python", (FileEntry("main.py", "x\n"),), (), "failed", 1)
+
+        async def emit(_delta: str) -> None:
+            return None
+
+        with self.assertRaises(AgentError) as caught:
+            await self.provider.repair(task, emit)
+        self.assertEqual((caught.exception.code, caught.exception.retryable), ("llm_unavailable", True))
+
+    def test_the_repair_prompt_stays_within_its_budget_and_never_cuts_a_file(self) -> None:
+        files = [FileEntry(f"module_{i}.py", f"# module {i}\n" + "x = 1\n" * 3000) for i in range(10)]  # ~18,000 each
+        files.append(FileEntry("test_api.py", "def test_api():\n    assert False\n"))
+        files.append(FileEntry("module_9_helper.py", "y = 2\n"))
+        task = RepairTask(
+            prompt="p" * 50_000,
+            language="python",
+            files=tuple(files),
+            pinned=("test_api.py",),
+            failures="module_7.py line 3: boom\n" + "f" * 50_000,
+            round=1,
+        )
+        prompt = repair_messages(task)
+        user = prompt.messages[1]["content"]
+        self.assertLessEqual(len(user), REPAIR_PROMPT_MAX_CHARS)
+        self.assertLess(user.count("p" * 100) * 100, REPAIR_REQUEST_MAX_CHARS + 100)
+        self.assertNotIn("f" * (REPAIR_FAILURES_MAX_CHARS + 1), user)
+        self.assertIn("more characters left out", user)
+        # The file the failures name comes first, then the program's code, then the pinned test;
+        # files shown are whole, the others named with their size.
+        self.assertEqual(prompt.shown[0], "module_0.py")
+        self.assertIn("module_7.py", prompt.shown)
+        self.assertIn("test_api.py", prompt.shown)
+        self.assertIn("module_9_helper.py", prompt.shown)
+        self.assertTrue(prompt.left_out)
+        shown_chars = sum(len(f.content) for f in files if f.path in prompt.shown)
+        self.assertLessEqual(shown_chars, REPAIR_FILES_MAX_CHARS)
+        for entry in files:
+            if entry.path in prompt.shown:
+                self.assertIn(entry.content, user)
+            else:
+                self.assertIn(f"- {entry.path} ({len(entry.content):,} characters)", user)
+                self.assertNotIn(f"```python {entry.path}\n", user)
+
+    async def test_generate_asks_for_tests_and_shows_the_pinned_ones(self) -> None:
+        metadata = {
+            "tests": [{"path": "test_main.py", "content": "from main import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"}],
+            "test_command": "python3 -m pytest -q",
+        }
+
+        async def emit(_delta: str) -> None:
+            return None
+
+        await self.provider.generate(GenerateTask("A function that adds two numbers", REQUIREMENTS, metadata), emit)
+        system, user = self.fake.posts()[0]["body"]["messages"]
+        self.assertEqual(system["content"], GENERATE_SYSTEM_PROMPT)
+        for convention in ("test_*.py", "*.test.ts", '"./math.ts"', "import type", "listen", "127.0.0.1", "supertest"):
+            self.assertIn(convention, GENERATE_SYSTEM_PROMPT)
+        self.assertIn("Fixed tests", user["content"])
+        self.assertIn("do not repeat them", user["content"])
+        self.assertIn("```python test_main.py\nfrom main import add\n", user["content"])
+        self.assertIn("The tests are run with: python3 -m pytest -q", user["content"])
+
     async def test_parse_asks_for_json(self) -> None:
         got = await self.provider.parse(ParseTask("An API in TypeScript", {}))
         self.assertEqual(
@@ -211,6 +322,17 @@ class AgentWithOpenAITest(unittest.TestCase):
             c.generate("busy", "Hello World in Python", requirements=requirements("python"))
             _, error = c.finish("busy")
             self.assertEqual((error["error"]["code"], error["error"]["retryable"]), ("llm_unavailable", True))
+
+    def test_repair_over_the_socket(self) -> None:
+        with Client(self.agent.socket_path) as c:
+            c.repair("r", repair_payload())
+            deltas, final = c.finish("r")
+            self.assertEqual(deltas, self.fake.deltas)
+            self.assertEqual(final["result"], {"chars": len("".join(deltas)), "finish_reason": "stop", "provider": "openai", "model": "fake-model"})
+        user = self.fake.posts()[-1]["body"]["messages"][1]["content"]
+        self.assertIn("cannot import name 'main'", user)
+        self.assertIn("Read-only (one of the request's own tests; do not write it): tests/test_hello.py", user)
+        self.assertIn('```python main.py\nprint("Hello")\n```', user)
 
     def test_cancel_over_the_socket(self) -> None:
         self.fake.mode = "slow"

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from .support import AgentProcess, Client, requirements, split_files, utf16_length
+from .support import AgentProcess, Client, repair_payload, requirements, split_files, utf16_length
 
 MAX_LINE = 1_048_576
 
@@ -78,6 +78,56 @@ class ProtocolTest(unittest.TestCase):
             final["result"],
             {"language": "typescript", "framework": "express", "entry_file": "main.ts", "summary": "A REST API with express in TypeScript"},
         )
+
+    def test_repair_streams_complete_files_like_generate_and_leaves_pinned_files_out(self) -> None:
+        c = self.client()
+        c.repair("fix", repair_payload(round=2))
+        deltas, final = c.finish("fix")
+        self.assertEqual(final["type"], "RESPONSE", final)
+        text = "".join(deltas)
+        self.assertGreater(len(deltas), 10)
+        self.assertEqual(
+            final["result"],
+            {"chars": utf16_length(text), "finish_reason": "stop", "provider": "offline", "model": "atomic-offline-templates-1"},
+        )
+        self.assertIn("repair round 2", text)
+        files = split_files(text)
+        self.assertIn("main.py", files)
+        self.assertIn('print("Hello, World!")', files["main.py"])
+        self.assertNotIn("tests/test_hello.py", files)
+
+    def test_unstreamed_repair_has_content_equal_to_stream(self) -> None:
+        c = self.client()
+        c.repair("a", repair_payload())
+        deltas, _ = c.finish("a")
+        c.repair("b", repair_payload(), stream=False)
+        chunks, final = c.finish("b")
+        self.assertEqual(chunks, [])
+        self.assertEqual(final["result"]["content"], "".join(deltas))
+
+    def test_a_malformed_repair_payload_is_refused_naming_the_field(self) -> None:
+        c = self.client()
+        cases = [
+            ({"files": []}, "payload.files"),
+            ({"files": [{"path": "", "content": "x"}]}, "payload.files[0].path"),
+            ({"files": [{"path": "main.py"}]}, "payload.files[0].content"),
+            ({"pinned": "tests/test_hello.py"}, "payload.pinned"),
+            ({"pinned": [3]}, "payload.pinned[0]"),
+            ({"failures": None}, "payload.failures"),
+            ({"round": 0}, "payload.round"),
+            ({"round": True}, "payload.round"),
+            ({"language": ""}, "payload.language"),
+            ({"prompt": 5}, "payload.prompt"),
+        ]
+        for index, (override, field) in enumerate(cases):
+            with self.subTest(field=field):
+                c.repair(f"bad{index}", repair_payload(**override))
+                _, final = c.finish(f"bad{index}")
+                self.assertEqual(final["type"], "ERROR")
+                self.assertEqual((final["error"]["code"], final["error"]["retryable"]), ("invalid_request", False))
+                self.assertIn(field, final["error"]["message"])
+        c.repair("good", repair_payload())
+        self.assertEqual(c.finish("good")[1]["type"], "RESPONSE")
 
     def test_two_requests_multiplexed_on_one_connection(self) -> None:
         c = self.client()

@@ -36,7 +36,8 @@ def repair_requirements(task: RepairTask) -> Requirements:
     imports it (else the prompt's framework), and the entry file among the current files."""
     language = normalize_language(task.language)
     paths = [entry.path for entry in task.files if entry.path not in task.pinned]
-    if any(_IMPORTS_EXPRESS.search(entry.content) for entry in task.files):
+    node = language in ("javascript", "typescript")
+    if node and any(_IMPORTS_EXPRESS.search(entry.content) for entry in task.files):
         framework: str | None = "express"
     else:
         framework = requirements_by_rules(task.prompt, {}).framework
@@ -47,7 +48,7 @@ def repair_requirements(task: RepairTask) -> Requirements:
         def usable(path: str) -> bool:
             if language == "python":
                 return python_entry(path) == path
-            if language in ("javascript", "typescript"):
+            if node:
                 return node_entry(path, language) == path and path.rsplit("/", 1)[-1].split(".")[0] not in ("app", "api")
             return path.endswith("." + default.rsplit(".", 1)[-1])
 

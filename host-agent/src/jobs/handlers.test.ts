@@ -338,8 +338,15 @@ describe("sandbox jobs", () => {
   it("are offered only by a host with a sandbox", () => {
     const sandbox = new DockerSandbox({ limits: TEST_POLICY, warm: 0 });
     cleanups.push(() => sandbox.close());
-    expect(kinds(null)).toEqual(["llm.parse", "llm.generate", "export"]);
-    expect(kinds(sandbox)).toEqual(["llm.parse", "llm.generate", "export", "sandbox.execute"]);
+    expect(kinds(null)).toEqual(["llm.parse", "llm.generate", "llm.repair", "export"]);
+    expect(kinds(sandbox)).toEqual([
+      "llm.parse",
+      "llm.generate",
+      "llm.repair",
+      "export",
+      "sandbox.execute",
+      "sandbox.verify",
+    ]);
   });
 
   it("refuse a malformed request, and one above this host's limits, as invalid_request, not retryable", async () => {

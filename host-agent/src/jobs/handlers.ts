@@ -6,23 +6,26 @@ import {
   ParseResult,
   ExecuteRequest,
   RepairPayload,
+  VerifyPayload,
 } from "../../../shared/src/index.ts";
-import type { ExecuteResult, JobKind } from "../../../shared/src/index.ts";
+import type { ExecuteResult, JobKind, VerifyReport } from "../../../shared/src/index.ts";
 import { exportToFilesystem } from "../export/filesystem-export.ts";
 import { fetchFiles } from "../export/fetch-files.ts";
 import { exportToGit } from "../export/git-export.ts";
 import type { LlmClient } from "../ipc/index.ts";
 import { resultRoom } from "../link/frame-size.ts";
 import { fitExecuteResult } from "./fit-execute-result.ts";
+import { fitVerifyReport } from "./fit-verify-report.ts";
 import { JobFailure, toJobError } from "./job-failure.ts";
 import type { JobContext, JobHandler } from "./job-runner.ts";
 
 /** What the LLM handlers need of the LLM client. */
 type LlmCalls = Pick<LlmClient, "refreshHealth" | "parse" | "generate" | "repair">;
 
-/** What the sandbox handler needs of the Docker sandbox. */
+/** What the sandbox handlers need of the Docker sandbox. */
 export interface SandboxRunner {
   execute(request: ExecuteRequest, options: { signal?: AbortSignal }): Promise<ExecuteResult>;
+  verify(payload: VerifyPayload, options: { signal?: AbortSignal }): Promise<VerifyReport>;
 }
 
 function parsePayload<T>(
@@ -128,6 +131,10 @@ export function createHandlers(deps: {
     handlers["sandbox.execute"] = async (ctx) => {
       const request = parsePayload(ExecuteRequest, ctx.job.payload, "sandbox.execute");
       return fitExecuteResult(await sandbox.execute(request, { signal: ctx.signal }), resultRoom(ctx.job));
+    };
+    handlers["sandbox.verify"] = async (ctx) => {
+      const payload = parsePayload(VerifyPayload, ctx.job.payload, "sandbox.verify");
+      return fitVerifyReport(await sandbox.verify(payload, { signal: ctx.signal }), resultRoom(ctx.job));
     };
   }
   return handlers;

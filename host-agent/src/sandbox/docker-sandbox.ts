@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import Docker from "dockerode";
 import type { AgentHealth } from "../../../shared/src/protocol/agent-link.ts";
 import type { ExecuteRequest, ExecuteResult, ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
+import type { VerifyPayload, VerifyReport } from "../../../shared/src/protocol/verification.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { launchContainer, removeContainer, type LaunchedContainer } from "./container-launch.ts";
 import { containerSpec, LABEL_AGENT, LABEL_INSTANCE, LABEL_SANDBOX } from "./container-spec.ts";
@@ -19,6 +20,7 @@ import { parseExecuteRequest } from "./parse-request.ts";
 import { planProgram } from "./program.ts";
 import { runInContainer } from "./run-container.ts";
 import { encodeRunInput } from "./run-input.ts";
+import { parseVerifyPayload, planVerification, readVerifyReport, verificationLimits } from "./verification.ts";
 import { WarmPool } from "./warm-pool.ts";
 
 /** `{status, detail?}` as the host-agent reports it to the edge. */
@@ -145,19 +147,39 @@ export class DockerSandbox {
     if (this.#closed) throw new SandboxError("sandbox_unavailable", "the sandbox is closed");
     const parsed = parseExecuteRequest(request);
     const limits = resolveLimits(parsed.limits, this.limits);
-    const input = encodeRunInput(planProgram(parsed), parsed.stdin);
+    return this.#tracked(limits, encodeRunInput(planProgram(parsed), parsed.stdin), opts.signal);
+  }
 
+  /**
+   * Type-checks and tests a program (a `sandbox.verify` job) with the image's verification driver
+   * (verification.ts). A run that times out, runs out of memory or ends without a report is a
+   * report that does not pass and says why; errors are thrown as by {@link DockerSandbox.execute}.
+   */
+  async verify(payload: VerifyPayload, opts: { signal?: AbortSignal } = {}): Promise<VerifyReport> {
+    if (this.#closed) throw new SandboxError("sandbox_unavailable", "the sandbox is closed");
+    const parsed = parseVerifyPayload(payload);
+    const limits = verificationLimits(parsed.limits, this.limits);
+    const program = planVerification(parsed, {
+      timeoutSeconds: limits.timeout_seconds,
+      outputLimitBytes: this.#outputLimitBytes,
+    });
+    const result = await this.#tracked(limits, encodeRunInput(program, undefined), opts.signal);
+    return readVerifyReport(result, limits);
+  }
+
+  /** One run, cancelled by `signal` or by close(). */
+  async #tracked(limits: ResourceLimits, input: Uint8Array[], signal: AbortSignal | undefined): Promise<ExecuteResult> {
     const abort = new AbortController();
     const onAbort = () => abort.abort();
-    if (opts.signal?.aborted === true) throw new SandboxError("cancelled", "the run was cancelled");
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted === true) throw new SandboxError("cancelled", "the run was cancelled");
+    signal?.addEventListener("abort", onAbort, { once: true });
     const running = this.#run(limits, input, abort.signal);
     this.#active.set(running, abort);
     try {
       return await running;
     } finally {
       this.#active.delete(running);
-      opts.signal?.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 

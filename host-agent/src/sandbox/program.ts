@@ -38,27 +38,38 @@ function normalizePath(path: string): string {
 }
 
 /**
+ * The files of a run as the exact bytes to write, their paths normalized. Throws
+ * `invalid_request` when two name the same file.
+ */
+export function workspaceFiles(entries: ReadonlyArray<{ path: string; content: string }>): WorkspaceFile[] {
+  const seen = new Set<string>();
+  return entries.map(({ path, content }) => {
+    const normal = normalizePath(path);
+    if (seen.has(normal)) throw invalid(`file ${JSON.stringify(normal)} is given twice`);
+    seen.add(normal);
+    return { path: normal, bytes: encoder.encode(content) };
+  });
+}
+
+/**
  * Turns a validated request into the files and command line of a run: `code` becomes
  * `main.py`/`main.js`/`main.sh`; `files` are placed as given, and the entrypoint (default: `code`'s
  * file if any, else the first file) must be one of them. Throws `invalid_request` on a conflict.
  */
 export function planProgram(request: ExecuteRequest): Program {
   const language = LANGUAGES[request.language];
-  const files: WorkspaceFile[] = [];
-  const seen = new Set<string>();
-  const add = (path: string, content: string) => {
-    const normal = normalizePath(path);
-    if (seen.has(normal)) throw invalid(`file ${JSON.stringify(normal)} is given twice`);
-    seen.add(normal);
-    files.push({ path: normal, bytes: encoder.encode(content) });
-  };
-  if (request.code !== undefined) add(language.mainFile, request.code);
-  for (const file of request.files ?? []) add(file.path, file.content);
+  const entries = [
+    ...(request.code === undefined ? [] : [{ path: language.mainFile, content: request.code }]),
+    ...(request.files ?? []),
+  ];
+  const files = workspaceFiles(entries);
 
   const first = files[0];
   if (first === undefined) throw invalid("give `code` or `files`");
   const entrypoint = request.entrypoint === undefined ? first.path : normalizePath(request.entrypoint);
-  if (!seen.has(entrypoint)) throw invalid(`entrypoint ${JSON.stringify(request.entrypoint)} is not one of the files`);
+  if (!files.some((file) => file.path === entrypoint)) {
+    throw invalid(`entrypoint ${JSON.stringify(request.entrypoint)} is not one of the files`);
+  }
 
   const args = request.args ?? [];
   // A command line cannot carry NUL bytes; say so rather than cut the argument short.

@@ -3,7 +3,13 @@ import { readFile, rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ExecuteRequest, ExportPayload, GeneratePayload, JobKind } from "../../../shared/src/index.ts";
+import type {
+  ExecuteRequest,
+  ExportPayload,
+  GeneratePayload,
+  JobKind,
+  RepairPayload,
+} from "../../../shared/src/index.ts";
 import { createLlmClient, type LlmClient } from "../ipc/index.ts";
 import { startAgent, tempDir, until, type RunningAgent } from "../ipc/test-support.ts";
 import { createLogger } from "../log.ts";
@@ -154,6 +160,51 @@ describe("LLM jobs against the real Python agent", () => {
       error: {
         code: "invalid_request",
         message: expect.stringMatching(/^llm\.parse payload: prompt: /),
+        retryable: false,
+      },
+    });
+  });
+
+  it("llm.repair: streams the fixed files as token events, leaves pinned files out, and its chars match", async () => {
+    const { runner, reporter } = jobSide({ socketPath: agent.socketPath });
+    const payload: RepairPayload = {
+      prompt: "Hello World in Python",
+      language: "python",
+      files: [
+        { path: "main.py", content: 'print("Hello")\n' },
+        { path: "test_hello.py", content: "from main import main\n" },
+      ],
+      pinned: ["test_hello.py"],
+      failures: "test_hello.py: ImportError: cannot import name 'main' from 'main'",
+      round: 1,
+    };
+    runner.assign(assignment("p/repairing", { kind: "llm.repair", payload }));
+    const result = await reporter.result("p/repairing");
+    const events = reporter.events("p/repairing");
+    const text = streamed(reporter, "p/repairing");
+
+    expect(events.length).toBeGreaterThan(10);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(text).toContain("repair round 1");
+    expect(text).toContain('```python main.py\ndef main() -> None:\n    print("Hello, World!")');
+    expect(text).not.toContain("test_hello.py");
+    expect(result.outcome).toEqual({
+      ok: true,
+      result: { chars: text.length, finish_reason: "stop", provider: "offline", model: expect.any(String) },
+    });
+  });
+
+  it("llm.repair refuses a payload without files as invalid_request, not retryable", async () => {
+    const { runner, reporter } = jobSide({ socketPath: agent.socketPath });
+    const payload = { prompt: "x", language: "python", files: [], pinned: [], failures: "", round: 1 };
+    runner.assign(assignment("bad-repair", { kind: "llm.repair", payload }));
+    const result = await reporter.result("bad-repair");
+
+    expect(result.outcome).toEqual({
+      ok: false,
+      error: {
+        code: "invalid_request",
+        message: expect.stringMatching(/^llm\.repair payload: files: /),
         retryable: false,
       },
     });

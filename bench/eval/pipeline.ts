@@ -72,6 +72,8 @@ async function follow(
 ): Promise<{ events: ClientEvent[]; endedAt: number | null }> {
   const events: ClientEvent[] = [];
   let lastSeq = 0;
+  // Set when the result or error event arrives; whatever leaving the stream throws after that changes nothing.
+  let endedAt: number | null = null;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * attempt)));
     const controller = new AbortController();
@@ -88,7 +90,7 @@ async function follow(
       if (response.status !== 200 || response.body === null) continue;
       const decoder = new TextDecoder();
       let buffer = "";
-      for await (const bytes of response.body) {
+      stream: for await (const bytes of response.body) {
         buffer += decoder.decode(bytes as Uint8Array, { stream: true });
         const taken = takeSseEvents(buffer);
         buffer = taken.rest;
@@ -98,8 +100,8 @@ async function follow(
           events.push(event);
           onEvent(event);
           if (finalEvent([event]) !== null) {
-            controller.abort();
-            return { events, endedAt: performance.now() };
+            endedAt = performance.now();
+            break stream;
           }
         }
       }
@@ -107,7 +109,10 @@ async function follow(
       // A dropped stream, or the deadline: the loop resumes after the last event, or ends.
     } finally {
       clearTimeout(timer);
+      // Leaving the loop early cancels the body; aborting closes the connection too.
+      controller.abort();
     }
+    if (endedAt !== null) return { events, endedAt };
   }
   return { events, endedAt: null };
 }
@@ -150,9 +155,11 @@ export async function runPipeline(
     const followed = await follow(base, id, deadline, options.onEvent);
     run.events = followed.events;
     run.wall_ms = (followed.endedAt ?? performance.now()) - started;
-    if (followed.endedAt === null) {
+    if (followed.endedAt === null && Date.now() >= deadline) {
       run.error = `no result within ${options.timeoutS} s: cancelled`;
       await fetch(`${base}/api/pipelines/${encodeURIComponent(id)}/cancel`, { method: "POST" }).catch(() => undefined);
+    } else if (followed.endedAt === null) {
+      run.error = "the event stream ended without the pipeline's result or error event";
     }
     const viewAnswer = await fetch(`${base}/api/pipelines/${encodeURIComponent(id)}`);
     const view = PipelineView.safeParse(await json(viewAnswer));

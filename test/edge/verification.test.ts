@@ -197,6 +197,7 @@ describe("a verified pipeline", () => {
       language: "python",
       pinned: ["test_app.py"],
       round: 1,
+      requirements: { language: "python", entry_file: "main.py" },
       files: [
         { path: "app.py", content: "def add(a, b):\n    return 0\n" },
         { path: "test_app.py", content: PINNED.content },

@@ -19,6 +19,7 @@ TASKS = ("generate", "parse", "repair")
 MAX_REPAIR_FILES = 200
 MAX_PINNED = 20
 MAX_PATH_CHARS = 1024
+MAX_TEST_COMMAND_CHARS = 1024
 
 
 class AgentError(Exception):
@@ -99,6 +100,9 @@ class RepairTask:
     pinned: tuple[str, ...]
     failures: str
     round: int
+    # What PARSING settled on for the first answer, and the request's test command, when given.
+    requirements: Requirements | None = None
+    test_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,20 @@ def parse_repair(payload: dict[str, Any]) -> RepairTask:
     round_ = payload.get("round")
     if isinstance(round_, bool) or not isinstance(round_, int) or round_ < 1:
         raise _invalid("payload.round must be a positive integer")
-    return RepairTask(prompt, language, tuple(files), pinned, _string(payload, "failures", "payload"), round_)
+    requirements = parse_requirements(payload["requirements"]) if payload.get("requirements") is not None else None
+    test_command = payload.get("test_command")
+    if test_command is not None and (not isinstance(test_command, str) or len(test_command) > MAX_TEST_COMMAND_CHARS):
+        raise _invalid(f"payload.test_command must be a string of at most {MAX_TEST_COMMAND_CHARS} characters")
+    return RepairTask(
+        prompt,
+        language,
+        tuple(files),
+        pinned,
+        _string(payload, "failures", "payload"),
+        round_,
+        requirements,
+        test_command,
+    )
 
 
 def parse_request(message: dict[str, Any], request_id: str, derive) -> Request:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import sys
@@ -117,6 +118,11 @@ class RepairTest(unittest.IsolatedAsyncioTestCase):
             with self.subTest(files=files):
                 got = repair_requirements(self.task(files, language=language, prompt="Write a command-line tool"))
                 self.assertEqual((got.language, got.framework, got.entry_file), expected)
+
+    def test_takes_the_requirements_the_edge_sends_over_its_guess(self) -> None:
+        sent = Requirements("typescript", "express", "server.ts", "users")
+        task = self.task({"app.ts": ""}, language="typescript")
+        self.assertEqual(repair_requirements(dataclasses.replace(task, requirements=sent)), sent)
 
     async def test_generate_leaves_out_the_pinned_tests_paths(self) -> None:
         provider = OfflineProvider()

@@ -174,6 +174,27 @@ class ProviderTest(unittest.IsolatedAsyncioTestCase):
         self.assertIn("What failed:\n```text\nmath.test.ts: add(2, 3): expected 5, got -1\n```", text)
         self.assertIn("Never write the read-only files (math.test.ts)", text)
 
+    async def test_repair_tells_the_model_what_the_first_answer_was_for_and_how_it_is_tested(self) -> None:
+        task = RepairTask(
+            prompt="Create a REST API for user management",
+            language="typescript",
+            files=(FileEntry("app.ts", "export {};\n"),),
+            pinned=(),
+            failures="users > lists users: 404 !== 200",
+            round=1,
+            requirements=Requirements("typescript", "express", "main.ts", "users"),
+            test_command="node --test test/",
+        )
+
+        async def emit(delta: str) -> None:
+            pass
+
+        await self.provider.repair(task, emit)
+        [post] = self.fake.posts()
+        text = post["body"]["messages"][1]["content"]
+        self.assertIn("Repair round 1. Language: typescript. Framework: express. Entry file: main.ts.", text)
+        self.assertIn("The tests run with: node --test test/", text)
+
     async def test_repair_errors_map_like_generate(self) -> None:
         self.fake.mode = "503"
         task = RepairTask("p", "python", (FileEntry("main.py", "x\n"),), (), "failed", 1)

@@ -118,6 +118,9 @@ class ProtocolTest(unittest.TestCase):
             ({"round": True}, "payload.round"),
             ({"language": ""}, "payload.language"),
             ({"prompt": 5}, "payload.prompt"),
+            ({"requirements": {"language": "python"}}, "payload.requirements.entry_file"),
+            ({"test_command": 7}, "payload.test_command"),
+            ({"test_command": "x" * 1025}, "payload.test_command"),
         ]
         for index, (override, field) in enumerate(cases):
             with self.subTest(field=field):

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "../limits.ts";
+import { Requirements } from "./common.ts";
 import { ResourceLimits, SandboxFile } from "./sandbox.ts";
 
 /**
@@ -83,6 +84,10 @@ export const RepairPayload = z.object({
   failures: z.string().max(LIMITS.repairFailuresMaxChars),
   /** 1 for the first repair. */
   round: z.number().int().positive(),
+  /** What PARSING settled on (framework, entry file): what the first answer was written for. */
+  requirements: Requirements.optional(),
+  /** The request's test command, when it named one: the model should know how it is tested. */
+  test_command: z.string().max(LIMITS.testCommandMaxChars).optional(),
 });
 export type RepairPayload = z.infer<typeof RepairPayload>;
 

@@ -51,6 +51,10 @@ export const repairingStage: StageHandler = {
       pinned,
       failures,
       round: ctx.stage.round ?? 1,
+      requirements: requirementsOf(record),
+      ...(record.request.metadata?.test_command !== undefined
+        ? { test_command: record.request.metadata.test_command }
+        : {}),
     };
     const bytes = utf8Length(JSON.stringify(payload));
     if (bytes > LIMITS.agentFrameMaxBytes - FRAME_ENVELOPE_BYTES) {

@@ -33,7 +33,10 @@ def pinned_paths(metadata: dict[str, Any]) -> frozenset[str]:
 
 def repair_requirements(task: RepairTask) -> Requirements:
     """What the first answer was most likely generated for: the language, express when a file
-    imports it (else the prompt's framework), and the entry file among the current files."""
+    imports it (else the prompt's framework), and the entry file among the current files. The
+    edge sends what PARSING settled on; the guess is for a payload without it."""
+    if task.requirements is not None:
+        return task.requirements
     language = normalize_language(task.language)
     paths = [entry.path for entry in task.files if entry.path not in task.pinned]
     node = language in ("javascript", "typescript")

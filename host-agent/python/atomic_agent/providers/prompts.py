@@ -183,8 +183,13 @@ def repair_messages(task: RepairTask) -> RepairPrompt:
     shown_paths = {entry.path for entry, _ in shown}
     blocks = "\n\n".join(block(entry) for entry in task.files if entry.path in shown_paths)
 
+    header = f"Repair round {task.round}. Language: {task.language}."
+    if task.requirements is not None:
+        header += f" Framework: {task.requirements.framework or 'none'}. Entry file: {task.requirements.entry_file}."
+    if task.test_command is not None:
+        header += f"\nThe tests run with: {task.test_command}"
     parts = [
-        f"Repair round {task.round}. Language: {task.language}.",
+        header,
         f"The request:\n{clip(task.prompt.strip(), REPAIR_REQUEST_MAX_CHARS)}",
         f"The program's files:\n\n{blocks}",
     ]

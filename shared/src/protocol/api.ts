@@ -157,6 +157,19 @@ export const ArtifactsSummary = z.object({
 });
 export type ArtifactsSummary = z.infer<typeof ArtifactsSummary>;
 
+export const ArtifactManifest = z.object({
+  pipeline_id: z.string(),
+  /** True only when the files' tests ran in the sandbox and passed. */
+  verified: z.boolean(),
+  /** The verdict in full (rounds, test counts, what was skipped and why); null when not asked for. */
+  verification: Verification.nullable(),
+  files: z.array(ArtifactFile),
+  total_bytes: z.number().int().nonnegative(),
+  bundle: z.object({ format: z.literal("tar"), size: z.number().int().nonnegative(), sha256: z.string() }),
+  created_at: z.string(),
+});
+export type ArtifactManifest = z.infer<typeof ArtifactManifest>;
+
 export const ExportOutcome = z.object({
   type: z.enum(["filesystem", "git"]),
   path: z.string(),

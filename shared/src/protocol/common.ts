@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { Verification } from "./verification.ts";
 
 /** Queue priority of a pipeline: HIGH before NORMAL before LOW, FIFO within a level. */
 export const Priority = z.enum(["low", "normal", "high"]);
@@ -73,16 +72,3 @@ export const ArtifactFile = z.object({
   language: z.string().nullable(),
 });
 export type ArtifactFile = z.infer<typeof ArtifactFile>;
-
-export const ArtifactManifest = z.object({
-  pipeline_id: z.string(),
-  /** True only when the files' tests ran in the sandbox and passed. */
-  verified: z.boolean(),
-  /** The verdict in full (rounds, test counts, what was skipped and why); null when not asked for. */
-  verification: Verification.nullable(),
-  files: z.array(ArtifactFile),
-  total_bytes: z.number().int().nonnegative(),
-  bundle: z.object({ format: z.literal("tar"), size: z.number().int().nonnegative(), sha256: z.string() }),
-  created_at: z.string(),
-});
-export type ArtifactManifest = z.infer<typeof ArtifactManifest>;

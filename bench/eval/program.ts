@@ -1,18 +1,8 @@
 /** A program's files: the first answer cut into files as the pipeline cuts it. */
 import type { Requirements, SandboxFile } from "../../shared/src/index.ts";
-
-interface GeneratedFile {
-  path: string;
-  content: string;
-  language: string | null;
-}
-type SplitFiles = (text: string, fallbackPath: string, fallbackLanguage: string) => GeneratedFile[];
-
 // The edge's own splitter (pure TypeScript), so the first answer becomes exactly the files the
-// pipeline's round 0 verified. Imported by URL because the edge's sources belong to another
-// TypeScript project than bench/ (test/tsconfig.json does not reference edge/).
-const SPLITTER = new URL("../../edge/src/pipeline/split-files.ts", import.meta.url).href;
-const { splitFiles } = (await import(SPLITTER)) as { splitFiles: SplitFiles };
+// pipeline's round 0 verified.
+import { splitFiles } from "../../edge/src/pipeline/split-files.ts";
 
 /** The files of a generated text, with the pipeline's fallback name for an unnamed block. */
 export function filesOfAnswer(

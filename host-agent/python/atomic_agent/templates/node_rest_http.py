@@ -231,45 +231,8 @@ if (runDirectly()) {
 }
 """
 
-HTTP_TEST_JS = """// Tests of the API in __APP__: each test serves it on a free port of 127.0.0.1.
-import assert from "node:assert/strict";
-import { test } from "node:test";
-import { createApiServer, validate } from "./__APP__";
-
-const VALID = __VALID__;
-const OTHER = __OTHER__;
-
-/**
- * Serves a fresh API until the test ends; returns call(method, path, body?), which answers
- * {status, body} (a string body is sent as it is, anything else as JSON).
- */
-async function serve(t) {
-  const server = createApiServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  t.after(
-    () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address();
-  return async (method, path, body) => {
-    const init =
-      body === undefined
-        ? { method }
-        : {
-            method,
-            headers: { "Content-Type": "application/json" },
-            body: typeof body === "string" ? body : JSON.stringify(body),
-          };
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
-    const text = await res.text();
-    return { status: res.status, body: text === "" ? null : JSON.parse(text) };
-  };
-}
-
-test("GET /health answers ok", async (t) => {
+# The same cases in both languages: only the imports and the helper's types differ.
+_HTTP_TEST_CASES = """test("GET /health answers ok", async (t) => {
   const call = await serve(t);
   assert.deepEqual(await call("GET", "/health"), { status: 200, body: { status: "ok" } });
 });
@@ -318,6 +281,46 @@ test("validate() keeps the fields and drops an id", () => {
   assert.ok("error" in validate({}));
 });
 """
+
+HTTP_TEST_JS = """// Tests of the API in __APP__: each test serves it on a free port of 127.0.0.1.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createApiServer, validate } from "./__APP__";
+
+const VALID = __VALID__;
+const OTHER = __OTHER__;
+
+/**
+ * Serves a fresh API until the test ends; returns call(method, path, body?), which answers
+ * {status, body} (a string body is sent as it is, anything else as JSON).
+ */
+async function serve(t) {
+  const server = createApiServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  t.after(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address();
+  return async (method, path, body) => {
+    const init =
+      body === undefined
+        ? { method }
+        : {
+            method,
+            headers: { "Content-Type": "application/json" },
+            body: typeof body === "string" ? body : JSON.stringify(body),
+          };
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
+    const text = await res.text();
+    return { status: res.status, body: text === "" ? null : JSON.parse(text) };
+  };
+}
+
+""" + _HTTP_TEST_CASES
 
 HTTP_TEST_TS = """// Tests of the API in __APP__: each test serves it on a free port of 127.0.0.1.
 import assert from "node:assert/strict";
@@ -360,55 +363,7 @@ async function serve(t: TestContext): Promise<Call> {
   };
 }
 
-test("GET /health answers ok", async (t) => {
-  const call = await serve(t);
-  assert.deepEqual(await call("GET", "/health"), { status: 200, body: { status: "ok" } });
-});
-
-test("create, read, list, replace and delete", async (t) => {
-  const call = await serve(t);
-  assert.deepEqual(await call("GET", "/__RESOURCE__"), { status: 200, body: [] });
-  const created = await call("POST", "/__RESOURCE__", VALID);
-  assert.deepEqual(created, { status: 201, body: { id: 1, ...VALID } });
-  assert.deepEqual(await call("GET", "/__RESOURCE__/1"), { status: 200, body: { id: 1, ...VALID } });
-  assert.deepEqual(await call("PUT", "/__RESOURCE__/1", OTHER), { status: 200, body: { id: 1, ...OTHER } });
-  assert.deepEqual(await call("POST", "/__RESOURCE__", VALID), { status: 201, body: { id: 2, ...VALID } });
-  assert.deepEqual(await call("GET", "/__RESOURCE__"), {
-    status: 200,
-    body: [
-      { id: 1, ...OTHER },
-      { id: 2, ...VALID },
-    ],
-  });
-  assert.deepEqual(await call("DELETE", "/__RESOURCE__/1"), { status: 204, body: null });
-  assert.equal((await call("GET", "/__RESOURCE__/1")).status, 404);
-  assert.equal((await call("DELETE", "/__RESOURCE__/1")).status, 404);
-});
-
-test("an invalid body is a 400 and stores nothing", async (t) => {
-  const call = await serve(t);
-  for (const field of Object.keys(VALID)) {
-    const incomplete = Object.fromEntries(Object.entries(VALID).filter(([key]) => key !== field));
-    assert.equal((await call("POST", "/__RESOURCE__", incomplete)).status, 400);
-  }
-  assert.equal((await call("POST", "/__RESOURCE__", [VALID])).status, 400);
-  assert.equal((await call("POST", "/__RESOURCE__", "{not json")).status, 400);
-  assert.deepEqual(await call("GET", "/__RESOURCE__"), { status: 200, body: [] });
-});
-
-test("unknown paths are 404; a method the path does not take is 405", async (t) => {
-  const call = await serve(t);
-  assert.equal((await call("GET", "/nothing-here")).status, 404);
-  assert.equal((await call("GET", "/__RESOURCE__/42")).status, 404);
-  assert.equal((await call("PUT", "/__RESOURCE__/42", VALID)).status, 404);
-  assert.equal((await call("DELETE", "/__RESOURCE__")).status, 405);
-});
-
-test("validate() keeps the fields and drops an id", () => {
-  assert.deepEqual(validate({ ...VALID, id: 7 }), { fields: VALID });
-  assert.ok("error" in validate({}));
-});
-"""
+""" + _HTTP_TEST_CASES
 
 # Appended to the tests of a resource with an email field.
 HTTP_EMAIL_TEST = """

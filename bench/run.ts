@@ -27,6 +27,7 @@ import { judge, ok, type BenchResults, type MemoryFigures, type Outcome } from "
 import { compareSandbox, dockerUnavailable, removeLeftovers, removeLeftoversNow } from "./sandbox.ts";
 import { compareVerification } from "./verification.ts";
 import { Stack } from "./stack.ts";
+import { StopSignals } from "./stop-signals.ts";
 import { round, roundSummary } from "./stats.ts";
 import { concurrentStreams } from "./streams.ts";
 import { cpuTable, figuresTable, verdictTable } from "./table.ts";
@@ -74,7 +75,6 @@ const agentEnv = (socket: string): Record<string, string> => ({
 
 let stack: Stack | null = null;
 let monitor: Monitor | null = null;
-let stopping = false;
 
 async function cleanUp(): Promise<void> {
   monitor?.stop();
@@ -84,33 +84,10 @@ async function cleanUp(): Promise<void> {
   if (removed > 0) progress(`removed ${removed} sandbox container(s) left behind`);
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  if (stopping) {
-    stack?.killNow();
-    removeLeftoversNow([MAIN, COLD]);
-    process.exit(130);
-  }
-  stopping = true;
-  progress(`${signal}: stopping every process this run started (again to kill them at once)`);
-  cleanUp()
-    .catch((error: unknown) => console.error(error))
-    .finally(() => process.exit(130));
-}
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-for (const signal of SIGNALS) process.on(signal, onSignal);
-
-/**
- * wrangler's dev server (miniflare) adds its own signal handlers, which exit the process at once:
- * the host-agents, the Python agents and the edge's temp state would be left behind. Only this
- * run's handler stays; it disposes of the edge itself (miniflare's exit hook still runs at exit).
- */
-function keepOnlyOurSignalHandlers(): void {
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (listener !== onSignal) process.removeListener(signal, listener);
-    }
-  }
-}
+const signals = new StopSignals(cleanUp, () => {
+  stack?.killNow();
+  removeLeftoversNow([MAIN, COLD]);
+});
 
 /** The runtime workerd's CPU time in a section, divided by the pipelines completed in it. */
 function workerdCpuMsPerPipeline(usage: SectionUsage | undefined, pipelines: number): number {
@@ -142,7 +119,7 @@ async function main(): Promise<void> {
     "building the host-agent (npm run build:agent), starting the edge (workerd via wrangler), the Python agent and the host-agent",
   );
   stack = await Stack.start(edgeVars);
-  keepOnlyOurSignalHandlers();
+  signals.keepOnlyOurs();
   const s = stack;
   const workerd = await s.workerd();
   const mainPython = await s.startPython(MAIN_PYTHON);
@@ -568,5 +545,5 @@ main()
     await cleanUp().catch((cleanupError: unknown) => console.error(cleanupError));
   })
   .finally(() => {
-    if (!stopping) process.exit(process.exitCode ?? 0);
+    if (!signals.stopping) process.exit(process.exitCode ?? 0);
   });

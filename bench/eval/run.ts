@@ -23,6 +23,7 @@ import { machineInfo } from "../machine.ts";
 import { progress } from "../progress.ts";
 import { dockerUnavailable, removeLeftovers, removeLeftoversNow } from "../sandbox.ts";
 import { Stack } from "../stack.ts";
+import { StopSignals } from "../stop-signals.ts";
 import { evalConfig, selectTasks } from "./config.ts";
 import { firstAnswer, finalEvent } from "./events.ts";
 import { hiddenOutcome, hiddenRunRequest, type HiddenOutcome } from "./hidden.ts";
@@ -52,7 +53,6 @@ process.env["WRANGLER_WRITE_LOGS"] = "false";
 filterEdgeErrors();
 
 let stack: Stack | null = null;
-let stopping = false;
 
 async function cleanUp(): Promise<void> {
   await stack?.stopAll();
@@ -61,29 +61,10 @@ async function cleanUp(): Promise<void> {
   if (removed > 0) progress(`removed ${removed} sandbox container(s) left behind`);
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  if (stopping) {
-    stack?.killNow();
-    removeLeftoversNow([AGENT]);
-    process.exit(130);
-  }
-  stopping = true;
-  progress(`${signal}: stopping every process this run started (again to kill them at once)`);
-  cleanUp()
-    .catch((error: unknown) => console.error(error))
-    .finally(() => process.exit(130));
-}
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-for (const signal of SIGNALS) process.on(signal, onSignal);
-
-/** wrangler's dev server adds signal handlers that exit at once; only this run's stays (bench/run.ts says why). */
-function keepOnlyOurSignalHandlers(): void {
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (listener !== onSignal) process.removeListener(signal, listener);
-    }
-  }
-}
+const signals = new StopSignals(cleanUp, () => {
+  stack?.killNow();
+  removeLeftoversNow([AGENT]);
+});
 
 /** Null when the sandbox image carries the verification driver; otherwise why the eval cannot run. */
 async function driverMissing(): Promise<string | null> {
@@ -195,7 +176,7 @@ async function pool<T, R>(
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length && !stopping) {
+    while (next < items.length && !signals.stopping) {
       const index = next++;
       results[index] = await work(items[index] as T, index);
     }
@@ -226,7 +207,7 @@ async function main(): Promise<void> {
     if (value !== undefined && value !== "") edgeVars[name] = value;
   }
   stack = await Stack.start(edgeVars);
-  keepOnlyOurSignalHandlers();
+  signals.keepOnlyOurs();
   const s = stack;
   // The Python agent inherits this environment, ATOMIC_LLM_* included: that is how a real model is chosen.
   const python = await s.startPython(PYTHON);
@@ -296,5 +277,5 @@ main()
     await cleanUp().catch((cleanupError: unknown) => console.error(cleanupError));
   })
   .finally(() => {
-    if (!stopping) process.exit(process.exitCode ?? 0);
+    if (!signals.stopping) process.exit(process.exitCode ?? 0);
   });

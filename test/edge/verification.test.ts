@@ -331,6 +331,26 @@ describe("a verified pipeline", () => {
     second.close();
   });
 
+  it("states the verdict in a git export's commit message", async () => {
+    const agent = await FakeAgent.link(edge, { id: "verify-export", kinds: [...KINDS, "export"], docker: true });
+    const res = await postJson(`${edge.url}/api/generate`, {
+      prompt: "a python function add(a, b)",
+      metadata: { verify: true, export: { type: "git", repo: "app", message: "Add add()" } },
+      async: true,
+    });
+    agent.generate(await agent.nextJob("llm.generate"), [APP_FIXED]);
+    agent.result(await agent.nextJob("sandbox.verify"), 0, report());
+    const exported = await agent.nextJob("export");
+    expect((exported.payload as { target: unknown }).target).toEqual({
+      type: "git",
+      repo: "app",
+      message: "Add add()\n\nVerified: tests passed in the sandbox (3 passed, 0 failed, 0 skipped).",
+    });
+    agent.result(exported, 0, { type: "git", path: "app", files: 1, commit: "a".repeat(40), branch: "main" });
+    expect((await finished(res.body.pipeline_id)).body).toMatchObject({ state: "COMPLETED", verified: true });
+    agent.close();
+  });
+
   it("says why it could not verify: no test runner for the language, or no sandbox", async () => {
     const agent = await FakeAgent.link(edge, { id: "verify-skip", kinds: ["llm.generate"], docker: false });
     const go = await postJson(`${edge.url}/api/generate`, {

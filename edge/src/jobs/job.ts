@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { JobKind, Labels, Priority } from "../../../shared/src/index.ts";
+import { JobKind, Labels, LIMITS, Priority } from "../../../shared/src/index.ts";
+
+/**
+ * The most a job's payload may take, as UTF-8 JSON: it travels in one agent-link frame, whose own
+ * fields (the envelope) need the rest. A stage with a larger payload says so instead of sending it.
+ */
+export const JOB_PAYLOAD_MAX_BYTES = LIMITS.agentFrameMaxBytes - 16_384;
 
 /** Who waits for a job's events and result: a pipeline, or an `/api/execute` execution. */
 export const JobOwner = z.object({ kind: z.enum(["pipeline", "execution"]), id: z.string() });

@@ -1,14 +1,12 @@
 import type { ErrorBody, RepairPayload } from "../../../../shared/src/index.ts";
 import { GenerateResult, LIMITS, utf8Length } from "../../../../shared/src/index.ts";
+import { JOB_PAYLOAD_MAX_BYTES } from "../../jobs/job.ts";
 import { requirementsOf } from "../rules.ts";
 import { splitFiles } from "../split-files.ts";
 import type { StageContext, StageHandler, StageStep } from "../stage.ts";
 import { failureBrief } from "../verification/failure-brief.ts";
 import { mergeProgram, renderProgram } from "../verification/program.ts";
 import { programFiles } from "./program-files.ts";
-
-/** Room a job's payload leaves in an agent-link frame for the frame's own fields. */
-const FRAME_ENVELOPE_BYTES = 16_384;
 
 /**
  * The loop ends here without another round: the last verification's verdict (failed) stands, with
@@ -57,7 +55,7 @@ export const repairingStage: StageHandler = {
         : {}),
     };
     const bytes = utf8Length(JSON.stringify(payload));
-    if (bytes > LIMITS.agentFrameMaxBytes - FRAME_ENVELOPE_BYTES) {
+    if (bytes > JOB_PAYLOAD_MAX_BYTES) {
       return stop(ctx, `the program is too large to send for a repair (${bytes} bytes)`);
     }
     return { kind: "job", job: { kind: "llm.repair", payload, mode: "wait" } };

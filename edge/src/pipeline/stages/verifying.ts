@@ -1,5 +1,6 @@
 import type { ErrorBody, VerificationRound, VerifyLanguage, VerifyPayload } from "../../../../shared/src/index.ts";
-import { LIMITS, utf8Length, VerifyReport } from "../../../../shared/src/index.ts";
+import { utf8Length, VerifyReport } from "../../../../shared/src/index.ts";
+import { JOB_PAYLOAD_MAX_BYTES } from "../../jobs/job.ts";
 import { requirementsOf } from "../rules.ts";
 import type { StageContext, StageHandler, StageStep } from "../stage.ts";
 import { mergeProgram, renderProgram, sameFiles } from "../verification/program.ts";
@@ -11,9 +12,6 @@ const VERIFIABLE: Record<string, VerifyLanguage> = {
   javascript: "javascript",
   typescript: "typescript",
 };
-
-/** Room a job's payload leaves in an agent-link frame for the frame's own fields. */
-const FRAME_ENVELOPE_BYTES = 16_384;
 
 function basisOf(ctx: StageContext) {
   const metadata = ctx.record.request.metadata;
@@ -64,11 +62,8 @@ export const verifyingStage: StageHandler = {
       ...(testCommand !== undefined ? { test_command: testCommand } : {}),
     };
     const bytes = utf8Length(JSON.stringify(payload));
-    if (bytes > LIMITS.agentFrameMaxBytes - FRAME_ENVELOPE_BYTES) {
-      return skipped(
-        ctx,
-        `the program is ${bytes} bytes; a verification takes at most ${LIMITS.agentFrameMaxBytes - FRAME_ENVELOPE_BYTES}`,
-      );
+    if (bytes > JOB_PAYLOAD_MAX_BYTES) {
+      return skipped(ctx, `the program is ${bytes} bytes; a verification takes at most ${JOB_PAYLOAD_MAX_BYTES}`);
     }
     return { kind: "job", job: { kind: "sandbox.verify", payload, mode: "wait" }, patch };
   },

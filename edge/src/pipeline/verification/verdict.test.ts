@@ -54,6 +54,18 @@ describe("the verdict", () => {
     expect(verdictLine(passed.verification)).toBe(
       "Verified: tests passed in the sandbox (3 passed, 0 failed, 0 skipped), after 1 repair.",
     );
+    const first = verdictAfterRound(
+      null,
+      round(0, { passed: true, tests: { passed: 3, failed: 0, skipped: 0 } }),
+      basis,
+    );
+    expect(verdictLine(first.verification)).toBe(
+      "Verified: tests passed in the sandbox (3 passed, 0 failed, 0 skipped).",
+    );
+    const none = verdictAfterRound(null, round(0), { maxRepairs: 0, pinned: [] });
+    expect(verdictLine(none.verification)).toBe(
+      "Not verified: tests failed (2 passed, 1 failed, 0 skipped) with no repair allowed.",
+    );
   });
 
   it("says why when there was nothing to test, and does not repair it", () => {

@@ -61,8 +61,13 @@ export function verdictAfterRound(
 export function verdictLine(verification: Verification): string {
   const tests = verification.tests;
   const counts = tests === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed, ${tests.skipped} skipped)`;
-  const after = verification.repairs === 1 ? "after 1 repair" : `after ${verification.repairs} repairs`;
-  if (verification.status === "passed") return `Verified: tests passed in the sandbox${counts}, ${after}.`;
-  if (verification.status === "failed") return `Not verified: tests failed${counts} ${after}.`;
+  const repairs = verification.repairs === 1 ? "1 repair" : `${verification.repairs} repairs`;
+  if (verification.status === "passed") {
+    return `Verified: tests passed in the sandbox${counts}${verification.repairs === 0 ? "" : `, after ${repairs}`}.`;
+  }
+  if (verification.status === "failed") {
+    const after = verification.max_repairs === 0 ? "with no repair allowed" : `after ${repairs}`;
+    return `Not verified: tests failed${counts} ${after}.`;
+  }
   return `Not verified: ${verification.skipped_reason ?? "verification was skipped"}.`;
 }

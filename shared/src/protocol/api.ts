@@ -244,6 +244,37 @@ export const PipelineView = z.object({
 });
 export type PipelineView = z.infer<typeof PipelineView>;
 
+/** One row of `GET /api/pipelines`: enough to list a pipeline, not all of it. */
+export const PipelineSummary = z.object({
+  pipeline_id: z.string(),
+  state: PipelineState,
+  /** The stage running now; null once the pipeline ended. */
+  stage: StageName.nullable(),
+  priority: Priority,
+  pool: z.string(),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+  /** From creation to the end; null while it runs. */
+  duration_ms: z.number().nonnegative().nullable(),
+  /** The first line of the prompt, at most 200 characters. */
+  prompt: z.string(),
+  /** True only when the pipeline's tests ran in the sandbox and passed. */
+  verified: z.boolean(),
+  /** The verdict of a pipeline that asked for verification, once it has one; null otherwise. */
+  verification: z.enum(["passed", "failed", "skipped"]).nullable(),
+});
+export type PipelineSummary = z.infer<typeof PipelineSummary>;
+
+/** `GET /api/pipelines`: newest first; `next_cursor` fetches the page after this one (null: none). */
+export const PipelineList = z.object({
+  pipelines: z.array(PipelineSummary),
+  next_cursor: z.string().nullable(),
+});
+export type PipelineList = z.infer<typeof PipelineList>;
+
+/** The most rows one page of `GET /api/pipelines` holds, and how many it holds unless asked. */
+export const PIPELINE_LIST_LIMITS = { max: 100, default: 20 } as const;
+
 export const CancelResponse = z.object({
   success: z.literal(true),
   request_id: z.string(),

@@ -4,7 +4,13 @@ import { defineConfig } from "vitest/config";
 // (see test/support/edge.ts), so they exercise the same runtime `wrangler dev` and production use.
 export default defineConfig({
   test: {
-    include: ["shared/**/*.test.ts", "edge/src/**/*.test.ts", "host-agent/src/**/*.test.ts", "test/**/*.test.ts", "bench/**/*.test.ts"],
+    include: [
+      "shared/**/*.test.ts",
+      "edge/src/**/*.test.ts",
+      "host-agent/src/**/*.test.ts",
+      "test/**/*.test.ts",
+      "bench/**/*.test.ts",
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -10,6 +10,7 @@ export default defineConfig({
       "host-agent/src/**/*.test.ts",
       "test/**/*.test.ts",
       "bench/**/*.test.ts",
+      "sdk/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,0 +1,46 @@
+/**
+ * `npm run build:sdk`: the publishable @atomic-orchestrator/sdk in sdk/dist. esbuild bundles the
+ * core and the Node entry (with the shared schemas they use) as ESM; zod stays external, a
+ * dependency npm installs with the package. tsc writes the declarations, the shared ones
+ * included, under dist/types, with import paths a consumer's TypeScript resolves (`.js`).
+ */
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./run-edge.ts";
+
+const sdk = join(ROOT, "sdk");
+const dist = join(sdk, "dist");
+rmSync(dist, { recursive: true, force: true });
+
+await build({
+  entryPoints: { index: join(sdk, "src", "index.ts"), node: join(sdk, "src", "node.ts") },
+  outdir: dist,
+  bundle: true,
+  splitting: true,
+  platform: "neutral",
+  format: "esm",
+  target: "es2022",
+  external: ["zod", "node:*"],
+  chunkNames: "chunks/[name]-[hash]",
+  legalComments: "none",
+  logLevel: "warning",
+});
+
+execFileSync(
+  process.execPath,
+  [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(sdk, "tsconfig.dist.json")],
+  {
+    stdio: "inherit",
+  },
+);
+
+// The sources import with `.ts` (Node runs them as they are); published declarations name `.js`.
+const relativeTs = /((?:from\s+|import\()\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g;
+for (const entry of readdirSync(join(dist, "types"), { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith(".d.ts")) continue;
+  const path = join(entry.parentPath, entry.name);
+  writeFileSync(path, readFileSync(path, "utf8").replace(relativeTs, "$1$2.js$3"));
+}
+console.log(`built ${dist}`);

@@ -17,7 +17,14 @@ import { AtomicApiError, AtomicConnectionError } from "./errors.ts";
 import { pipelineEvents, type StreamContext, type StreamOptions } from "./event-stream.ts";
 import { Pipelines } from "./pipelines.ts";
 import type { WebSocketConstructor } from "./socket.ts";
-import { parseBody, RETRY_IDEMPOTENT, Transport, type FetchLike, type RetryRule } from "./transport.ts";
+import {
+  parseBody,
+  RETRY_IDEMPOTENT,
+  RETRY_RATE_LIMITED,
+  Transport,
+  type FetchLike,
+  type RetryRule,
+} from "./transport.ts";
 
 /** The body of `POST /api/generate` (and the first frame of `/ws/stream`), as a caller writes it. */
 export type GenerateInput = z.input<typeof GenerateRequest>;
@@ -192,6 +199,18 @@ export class AtomicClient {
       progress: async (pipelineId, signal) => {
         const view: PipelineView = await this.pipelines.get(pipelineId, { signal });
         return { final: FINAL_STATES.has(view.state), lastSeq: view.last_seq };
+      },
+      explainRefusal: async (pipelineId, signal) => {
+        if (pipelineId !== null) {
+          await this.pipelines.get(pipelineId, { signal });
+          return;
+        }
+        // A plain GET of the route meets the same auth and limits as the handshake; 426 means it would take one.
+        try {
+          await this.#transport.call("ws/stream", { signal, retry: RETRY_RATE_LIMITED, idempotent: true });
+        } catch (error) {
+          if (!(error instanceof AtomicApiError && error.code === "upgrade_required")) throw error;
+        }
       },
     };
   }

@@ -24,6 +24,11 @@ export interface StreamContext {
   WebSocket: WebSocketConstructor;
   /** The pipeline's state and last seq, to tell a finished pipeline from a dropped connection. */
   progress(pipelineId: string, signal?: AbortSignal): Promise<{ final: boolean; lastSeq: number }>;
+  /**
+   * After a refused handshake (a WebSocket does not tell why): throws the edge's typed refusal of
+   * the route (401, 404, …), waiting out a 429's `Retry-After`; returns when it would accept.
+   */
+  explainRefusal(pipelineId: string | null, signal?: AbortSignal): Promise<void>;
 }
 
 const KNOWN_TYPES = new Set<string>(ClientEvent.options.map((option) => option.shape.type.value));
@@ -61,19 +66,25 @@ export async function* pipelineEvents(
     const socket = new QueuedSocket(context.WebSocket, url);
     const progressBefore = last;
     let cleanEnd = false;
+    let refused = false;
+    let sent = false;
     const pinger = setInterval(() => socket.send(PING), Math.max(50, Math.floor(stallMs / 3)));
     try {
       connection: for (;;) {
         const item = await socket.next(stallMs, signal);
         switch (item.kind) {
           case "open":
-            if (pipelineId === null && source.kind === "start") socket.send(JSON.stringify(source.request));
+            if (pipelineId === null && source.kind === "start") {
+              socket.send(JSON.stringify(source.request));
+              sent = true;
+            }
             continue;
           case "silent":
             socket.close(4000, "stalled");
             break connection;
           case "closed":
             cleanEnd = item.code === 1000;
+            refused = !item.opened;
             break connection;
           case "message":
             break;
@@ -106,7 +117,8 @@ export async function* pipelineEvents(
       socket.close();
     }
 
-    if (pipelineId === null) {
+    if (refused) await context.explainRefusal(pipelineId, signal);
+    if (pipelineId === null && sent) {
       throw new AtomicConnectionError(
         "the connection ended before the edge named the pipeline; it may or may not have started",
         null,
@@ -115,14 +127,14 @@ export async function* pipelineEvents(
     }
     // A follower of a finished pipeline is sent what is left, then closed: with nothing new, the
     // pipeline ended at or before `last` and there is nothing more to yield.
-    if (cleanEnd && last === progressBefore) {
+    if (pipelineId !== null && cleanEnd && last === progressBefore) {
       const progress = await context.progress(pipelineId, signal);
       if (progress.final && progress.lastSeq <= last) return;
     }
     failures++;
     if (failures > reconnects) {
       throw new AtomicConnectionError(
-        `gave up on pipeline ${pipelineId} after ${reconnects} reconnections without a new event (last seq ${last})`,
+        `gave up on ${pipelineId === null ? "starting a pipeline" : `pipeline ${pipelineId}`} after ${reconnects} reconnections without a new event (last seq ${last})`,
         pipelineId,
         last,
       );

@@ -44,6 +44,8 @@ export const EdgeConfigSchema = z.object({
   ATOMIC_AGENT_TOKEN: z.string().optional(),
   /** Secret. Comma-separated client API keys; when set, `/api/*` and `/ws/*` need one. */
   ATOMIC_API_KEYS: z.string().optional(),
+  /** Secret. Comma-separated operator keys: they authenticate like API keys and see every key's pipelines. */
+  ATOMIC_OPERATOR_KEYS: z.string().optional(),
   /** Requests a minute one API key may make (0: no limit). */
   ATOMIC_RATE_LIMIT_PER_MIN: int("ATOMIC_RATE_LIMIT_PER_MIN", 600, 0, 1_000_000),
 });

@@ -19,6 +19,8 @@ let contract: Contract;
 
 const MAX_BODY = 4096;
 const KEYS = { status: "key-a", queue: "key-b", sockets: "key-c" };
+/** Sees every key's pipelines: follows the one another key made. */
+const OPERATOR_KEY = "key-operator";
 const PROGRAM = ["Here it is:\n\n```python main.py\n", 'print("hi")\n', "```\n"];
 
 beforeAll(async () => {
@@ -26,6 +28,7 @@ beforeAll(async () => {
     startEdge({ ATOMIC_AGENT_WAIT_MS: "1500", ATOMIC_MAX_BODY_BYTES: String(MAX_BODY) }),
     startEdge({
       ATOMIC_API_KEYS: Object.values(KEYS).join(","),
+      ATOMIC_OPERATOR_KEYS: OPERATOR_KEY,
       ATOMIC_RATE_LIMIT_PER_MIN: "3",
       ATOMIC_MAX_CONCURRENT: "1",
       ATOMIC_MAX_QUEUE_SIZE: "1",
@@ -320,6 +323,13 @@ describe("every operation", () => {
     }
   });
 
+  it("the pipeline list: 200, and 400 for a malformed pool, limit or cursor", async () => {
+    expect((await call(open, "GET", "/api/pipelines")).status).toBe(200);
+    for (const query of ["?pool=Not_A_Pool", "?limit=0", "?cursor=%21"]) {
+      expectError(await call(open, "GET", "/api/pipelines", { query }), "invalid_request");
+    }
+  });
+
   it("405 with Allow naming exactly the methods the document lists for the path", async () => {
     const methods = new Map<string, string[]>();
     for (const [template, method] of contract.operations()) {
@@ -380,7 +390,8 @@ describe("every operation", () => {
     const stream = await openSocket(`${keyed.wsUrl}/ws/stream${token}`);
     contract.check("GET", "/ws/stream", stream.answer);
     stream.socket.close();
-    const follow = `${keyed.wsUrl}/ws/pipelines/${first.json.pipeline_id}${token}`;
+    // Another key's pipeline does not exist for a key; an operator's key follows any.
+    const follow = `${keyed.wsUrl}/ws/pipelines/${first.json.pipeline_id}?access_token=${OPERATOR_KEY}`;
     const follower = await openSocket(follow);
     contract.check("GET", "/ws/pipelines/{id}", follower.answer);
     const crowded = await refusedHandshake(follow);

@@ -13,6 +13,7 @@ import { agentLinkRoutes } from "./routes/agent-link.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { generateRoutes } from "./routes/generate.ts";
 import { observabilityRoutes } from "./routes/observability.ts";
+import { pipelineListRoutes } from "./routes/pipeline-list.ts";
 import { pipelineRoutes } from "./routes/pipelines.ts";
 import { streamRoutes } from "./routes/streams.ts";
 
@@ -20,7 +21,7 @@ import { streamRoutes } from "./routes/streams.ts";
 const ROUTE_METHODS: Array<[RegExp, string]> = [
   [/^\/api\/(generate|execute)$/, "POST"],
   [/^\/api\/pipelines\/[^/]+\/cancel$/, "POST"],
-  [/^\/api\/pipelines\/[^/]+(\/events|\/artifacts(\.tar|\/.+)?)?$/, "GET"],
+  [/^\/api\/pipelines(\/[^/]+(\/events|\/artifacts(\.tar|\/.+)?)?)?$/, "GET"],
   [/^\/(health|metrics|api\/metrics|api\/status|api\/openapi\.json|ws\/stream|agent\/connect)$/, "GET"],
   [/^\/ws\/pipelines\/[^/]+$/, "GET"],
 ];
@@ -71,6 +72,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.route("/", generateRoutes);
   app.route("/", executeRoutes);
+  app.route("/", pipelineListRoutes);
   app.route("/", pipelineRoutes);
   app.route("/", streamRoutes);
   app.route("/", agentLinkRoutes);

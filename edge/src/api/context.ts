@@ -1,5 +1,6 @@
 import type { EdgeConfig } from "../config.ts";
 import type { EdgeLogger } from "../log.ts";
+import type { Caller } from "../access/caller.ts";
 
 /** Hono's environment for every route: the Worker's bindings and what middleware puts on `c.var`. */
 export interface AppEnv {
@@ -8,6 +9,8 @@ export interface AppEnv {
     requestId: string;
     config: EdgeConfig;
     log: EdgeLogger;
+    /** Set by the client auth on `/api/*` and `/ws/*`. */
+    caller: Caller;
   };
 }
 

@@ -91,6 +91,51 @@ function paths(schemas: GeneratedSchemas): Record<string, Record<string, unknown
         ],
       }),
     },
+    "/api/pipelines": {
+      get: operation({
+        operationId: "listPipelines",
+        tag: "pipelines",
+        summary: "A pool's recent pipelines, newest first",
+        description:
+          "The caller's own pipelines (an operator key's: every key's; an edge without keys: all), newest first, kept as long as the pipelines themselves. Follow `next_cursor` until it is null; pipelines that end during the walk neither repeat nor go missing. A filter on a state a pipeline is still passing through (QUEUED, a stage) applies after each running pipeline is asked, so such a page may hold fewer rows than `limit` while more follow.",
+        access: "apiKey",
+        parameters: [
+          param("Pool"),
+          {
+            name: "state",
+            in: "query",
+            description: "Comma-separated states to keep, e.g. `COMPLETED,FAILED`.",
+            schema: { type: "string" },
+          },
+          {
+            name: "since",
+            in: "query",
+            description: "Only pipelines created at or after this ISO 8601 time.",
+            schema: { type: "string", format: "date-time" },
+          },
+          {
+            name: "until",
+            in: "query",
+            description: "Only pipelines created before this ISO 8601 time.",
+            schema: { type: "string", format: "date-time" },
+          },
+          {
+            name: "limit",
+            in: "query",
+            description: "Rows per page (default 20).",
+            schema: { type: "integer", minimum: 1, maximum: 100 },
+          },
+          {
+            name: "cursor",
+            in: "query",
+            description: "The `next_cursor` of the page before.",
+            schema: { type: "string" },
+          },
+        ],
+        responses: { "200": json("A page of pipelines.", ref("PipelineList")) },
+        errors: [BAD_POOL],
+      }),
+    },
     "/api/pipelines/{id}": {
       get: operation({
         operationId: "getPipeline",

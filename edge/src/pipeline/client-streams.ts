@@ -89,9 +89,11 @@ export class ClientStreams {
     }
     // A /ws/stream socket sends its prompt first, and hibernates between events.
     this.#ctx.acceptWebSocket(server, [role]);
+    const owner = url.searchParams.get("owner");
     server.serializeAttachment({
       ...attachment,
       request_id: request.headers.get("X-Request-Id") ?? crypto.randomUUID(),
+      ...(owner !== null ? { owner } : {}),
     });
     return new Response(null, { status: 101, webSocket: client });
   }

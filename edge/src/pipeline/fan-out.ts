@@ -10,6 +10,8 @@ export const SocketAttachment = z.object({
   delta_only: z.boolean(),
   /** The request id of the HTTP upgrade, for the pipeline a `start` socket creates. */
   request_id: z.string().optional(),
+  /** The id of the API key that opened a `start` socket: the owner of the pipeline it creates. */
+  owner: z.string().max(64).optional(),
 });
 export type SocketAttachment = z.infer<typeof SocketAttachment>;
 

@@ -16,7 +16,7 @@ const T0 = 1_000_000;
 
 function machineWith(stages: StageName[] = ["PARSING", "GENERATING", "PACKAGING"]): PipelineMachine {
   const record = newPipelineRecord(
-    { id: "p1", request_id: "r1", request: { prompt: "hello world in python", priority: "high" } },
+    { id: "p1", request_id: "r1", request: { prompt: "hello world in python", priority: "high" }, owner: null },
     stages,
     T0,
   );
@@ -135,6 +135,7 @@ describe("the pipeline machine", () => {
       pipeline_id: "p1",
       state: "COMPLETED",
       latency_ms: 60,
+      finished_at: T0 + 60,
       queue_ms: 10,
       admitted: true,
       stages: [

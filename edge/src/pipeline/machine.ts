@@ -383,6 +383,7 @@ export class PipelineMachine {
           pipeline_id: record.id,
           state,
           latency_ms: now - record.created_at,
+          finished_at: now,
           queue_ms: (record.admitted_at ?? now) - record.created_at,
           admitted: record.admitted_at !== null,
           stages: record.stages.flatMap((stage) =>

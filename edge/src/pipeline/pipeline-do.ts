@@ -5,6 +5,8 @@ import type { JobRef } from "../jobs/job.ts";
 import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome.ts";
 import type { JobOwnerApi } from "../jobs/owner.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
+import { mayAccess, type Caller } from "../access/caller.ts";
+import { promptLine } from "../scheduler/pipeline-index.ts";
 import { closeQuietly } from "../sockets/close-quietly.ts";
 import { readClientFrame } from "./client-frames.ts";
 import { ClientStreams } from "./client-streams.ts";
@@ -24,6 +26,8 @@ export interface CreatePipeline {
   id: string;
   request_id: string;
   request: GenerateRequest;
+  /** The id of the API key that asked for it (never the key); null on an open edge. */
+  owner: string | null;
 }
 
 export type CreateOutcome = { ok: true; view: PipelineView } | { ok: false; error: ErrorBody; retry_after_s?: number };
@@ -87,7 +91,13 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
     if (this.#machine) return { ok: false, error: { code: "conflict", message: `pipeline ${init.id} already exists` } };
     const record = newPipelineRecord(init, stagesFor(init.request), Date.now());
     this.#logger = this.#logger.child({ pipeline_id: init.id, request_id: init.request_id });
-    const outcome = await this.#scheduler(record.pool).enqueue({ pipeline_id: init.id, priority: record.priority });
+    const outcome = await this.#scheduler(record.pool).enqueue({
+      pipeline_id: init.id,
+      priority: record.priority,
+      owner: record.owner,
+      created_at: record.created_at,
+      prompt: promptLine(record.request.prompt),
+    });
     if (outcome.status === "full") {
       return {
         ok: false,
@@ -112,8 +122,15 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
     if (this.#machine) await this.#apply(this.#machine.admitted(Date.now()));
   }
 
-  async view(): Promise<PipelineView | null> {
-    return this.#machine ? this.#view(this.#machine) : null;
+  /** The pipeline as `caller` may see it: null when there is none, or it is another key's. */
+  async view(caller: Caller): Promise<PipelineView | null> {
+    const machine = this.#machine;
+    return machine && mayAccess(machine.record.owner, caller) ? this.#view(machine) : null;
+  }
+
+  /** Whether the pipeline exists and `caller` may read, follow, cancel and download it. */
+  async allows(caller: Caller): Promise<boolean> {
+    return this.#machine !== null && mayAccess(this.#machine.record.owner, caller);
   }
 
   /** Resolves with the final view and content once the pipeline ends, or the current ones after `timeoutMs`. */
@@ -184,11 +201,12 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       await this.cancel("cancelled by client");
       return;
     }
-    const requestId = readAttachment(ws).request_id ?? crypto.randomUUID();
+    const attachment = readAttachment(ws);
     const outcome = await this.create({
       id: this.ctx.id.name ?? crypto.randomUUID(),
-      request_id: requestId,
+      request_id: attachment.request_id ?? crypto.randomUUID(),
       request: frame.request,
+      owner: attachment.owner ?? null,
     });
     if (!outcome.ok) return sendError(ws, outcome.error.code, outcome.error.message);
     if (frame.request.metadata?.stream_mode === "delta")

@@ -40,6 +40,8 @@ export const PipelineRecord = z.object({
   id: z.string(),
   request_id: z.string(),
   request: GenerateRequest,
+  /** The id of the API key that made it (never the key); null when the edge had no keys. */
+  owner: z.string().nullable().default(null),
   pool: z.string(),
   priority: Priority,
   state: PipelineState,
@@ -69,7 +71,7 @@ export type PipelineRecord = z.infer<typeof PipelineRecord>;
 
 /** A new pipeline's record, before it is queued: every stage its request runs, pending. */
 export function newPipelineRecord(
-  init: { id: string; request_id: string; request: GenerateRequest },
+  init: { id: string; request_id: string; request: GenerateRequest; owner: string | null },
   stages: readonly StageName[],
   now: number,
 ): PipelineRecord {
@@ -77,6 +79,7 @@ export function newPipelineRecord(
     id: init.id,
     request_id: init.request_id,
     request: init.request,
+    owner: init.owner,
     pool: init.request.metadata?.pool ?? "default",
     priority: init.request.priority ?? "normal",
     state: "IDLE",

@@ -7,6 +7,8 @@ export interface FinishedPipeline {
   pipeline_id: string;
   state: "COMPLETED" | "FAILED" | "CANCELLED";
   latency_ms: number;
+  /** When it ended (epoch ms), as its record says. */
+  finished_at: number;
   queue_ms: number;
   admitted: boolean;
   stages: Array<{ stage: StageName; duration_ms: number }>;

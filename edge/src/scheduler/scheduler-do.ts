@@ -14,6 +14,7 @@ import {
 import { Admission, retryAfterSeconds, type EnqueueOutcome } from "./admission.ts";
 import { AgentRegistry } from "./agent-registry.ts";
 import { JobPlacement, type PlaceOutcome } from "./job-placement.ts";
+import { PipelineIndex, type IndexQuery, type IndexRow } from "./pipeline-index.ts";
 import { PoolMetrics } from "./pool-metrics.ts";
 import type { AgentUp, FinishedExecution, FinishedPipeline } from "./reports.ts";
 
@@ -30,6 +31,7 @@ export class SchedulerDO extends DurableObject<Env> {
   #agents!: AgentRegistry;
   #placement!: JobPlacement;
   #metrics!: PoolMetrics;
+  #index!: PipelineIndex;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -51,13 +53,20 @@ export class SchedulerDO extends DurableObject<Env> {
         this.#log,
       );
       this.#metrics = new PoolMetrics(sql);
+      this.#index = new PipelineIndex(sql);
     });
   }
 
   // ---------------------------------------------------------------- pipelines
 
   /** Admits a pipeline now, queues it, or refuses it when the queue is full. */
-  async enqueue(input: { pipeline_id: string; priority: Priority }): Promise<EnqueueOutcome> {
+  async enqueue(input: {
+    pipeline_id: string;
+    priority: Priority;
+    owner: string | null;
+    created_at: number;
+    prompt: string;
+  }): Promise<EnqueueOutcome> {
     if (this.#admission.isRunning(input.pipeline_id)) return { status: "admitted", position: 0 };
     const outcome = this.#admission.enqueue(input.pipeline_id, input.priority, () =>
       retryAfterSeconds(
@@ -67,6 +76,15 @@ export class SchedulerDO extends DurableObject<Env> {
       ),
     );
     this.#metrics.count(outcome.status === "full" ? "rejected_requests" : "total_requests");
+    if (outcome.status !== "full") {
+      this.#index.queued({
+        id: input.pipeline_id,
+        owner: input.owner,
+        created_at: input.created_at,
+        priority: input.priority,
+        prompt: input.prompt,
+      });
+    }
     return outcome;
   }
 
@@ -91,7 +109,22 @@ export class SchedulerDO extends DurableObject<Env> {
         .admit()
         .catch((error: unknown) => this.#log.error("could not admit pipeline", { pipeline_id: id, error }));
     }
+    this.#index.finished(
+      finished.pipeline_id,
+      {
+        state: finished.state,
+        finished_at: finished.finished_at,
+        verified: finished.verification?.status === "passed",
+        verification: finished.verification?.status ?? null,
+      },
+      finished.finished_at + this.#config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000,
+    );
     if (freed) await this.#placement.placeWaiting();
+  }
+
+  /** The pool's recent pipelines, newest first (`GET /api/pipelines`). */
+  async listPipelines(query: IndexQuery): Promise<IndexRow[]> {
+    return this.#index.list(query, Date.now());
   }
 
   /** An `/api/execute` run was answered: its outcome and duration go into the metrics. */

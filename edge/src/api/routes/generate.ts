@@ -22,7 +22,7 @@ generateRoutes.post("/api/generate", async (c) => {
   const requestId = c.get("requestId");
   const id = crypto.randomUUID();
   const stub = c.env.PIPELINE.getByName(id);
-  const created = await stub.create({ id, request_id: requestId, request });
+  const created = await stub.create({ id, request_id: requestId, request, owner: c.get("caller").owner });
   if (!created.ok) {
     const headers: Record<string, string> = created.retry_after_s
       ? { "Retry-After": String(created.retry_after_s) }

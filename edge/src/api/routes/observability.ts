@@ -45,7 +45,10 @@ observabilityRoutes.get("/health", async (c) => {
     docker: linked.some((agent) => agent.health.docker.status === "available") ? "available" : "unavailable",
     uptime_ms: uptimeMs(),
     agents_connected: linked.length,
-    auth: apiKeys(c.get("config").ATOMIC_API_KEYS).length > 0 ? "api_keys" : "open",
+    auth:
+      apiKeys(c.get("config").ATOMIC_API_KEYS).length + apiKeys(c.get("config").ATOMIC_OPERATOR_KEYS).length > 0
+        ? "api_keys"
+        : "open",
     version: VERSION,
   };
   return c.json(body);

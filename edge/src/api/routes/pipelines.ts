@@ -25,10 +25,19 @@ function afterParam(c: Context<AppEnv>): number {
   return Math.max(query === undefined ? 0 : parseAfter(query), header === undefined ? 0 : parseAfter(header));
 }
 
+/**
+ * Throws 404 unless the pipeline exists and the caller may see it: another key's pipeline is "not
+ * found" too, so an id is never confirmed to someone it does not belong to.
+ */
+async function requireAccess(c: Context<AppEnv>, id: string): Promise<void> {
+  if (!(await c.env.PIPELINE.getByName(id).allows(c.get("caller"))))
+    throw new ApiError("not_found", `no pipeline ${id}`);
+}
+
 /** `GET /api/pipelines/:id`: state, stage, progress, timings, result or error. */
 pipelineRoutes.get("/api/pipelines/:id", async (c) => {
   const id = pipelineId(c);
-  const view = await c.env.PIPELINE.getByName(id).view();
+  const view = await c.env.PIPELINE.getByName(id).view(c.get("caller"));
   if (!view) throw new ApiError("not_found", `no pipeline ${id}`);
   return c.json(view);
 });
@@ -37,7 +46,7 @@ pipelineRoutes.get("/api/pipelines/:id", async (c) => {
 pipelineRoutes.post("/api/pipelines/:id/cancel", async (c) => {
   const id = pipelineId(c);
   const stub = c.env.PIPELINE.getByName(id);
-  const before = await stub.view();
+  const before = await stub.view(c.get("caller"));
   if (!before) throw new ApiError("not_found", `no pipeline ${id}`);
   if (FINAL_STATES.has(before.state)) throw new ApiError("conflict", `pipeline ${id} already ended ${before.state}`);
   const view = await stub.cancel("cancelled by request");
@@ -47,6 +56,7 @@ pipelineRoutes.post("/api/pipelines/:id/cancel", async (c) => {
 /** `GET /api/pipelines/:id/events`: the event log as SSE, resumable with `Last-Event-ID` or `?after=`. */
 pipelineRoutes.get("/api/pipelines/:id/events", async (c) => {
   const id = pipelineId(c);
+  await requireAccess(c, id);
   const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
   const response = await c.env.PIPELINE.getByName(id).fetch(`https://pipeline/sse?after=${afterParam(c)}${mode}`);
   if (response.status === 404) throw new ApiError("not_found", `no pipeline ${id}`);
@@ -56,6 +66,7 @@ pipelineRoutes.get("/api/pipelines/:id/events", async (c) => {
 /** `GET /api/pipelines/:id/artifacts`: the manifest (or the tar bundle with `Accept: application/x-tar`). */
 pipelineRoutes.get("/api/pipelines/:id/artifacts", async (c) => {
   const id = pipelineId(c);
+  await requireAccess(c, id);
   if ((c.req.header("Accept") ?? "").includes("application/x-tar")) return bundle(c, id);
   const object = await c.env.ARTIFACTS.get(artifactKeys.manifest(id));
   if (!object) throw new ApiError("not_found", `pipeline ${id} has no artifacts (yet)`);
@@ -63,11 +74,16 @@ pipelineRoutes.get("/api/pipelines/:id/artifacts", async (c) => {
 });
 
 /** `GET /api/pipelines/:id/artifacts.tar`: every file in one tar. */
-pipelineRoutes.get("/api/pipelines/:id/artifacts.tar", async (c) => bundle(c, pipelineId(c)));
+pipelineRoutes.get("/api/pipelines/:id/artifacts.tar", async (c) => {
+  const id = pipelineId(c);
+  await requireAccess(c, id);
+  return bundle(c, id);
+});
 
 /** `GET /api/pipelines/:id/artifacts/<path>`: one file. */
 pipelineRoutes.get("/api/pipelines/:id/artifacts/*", async (c) => {
   const id = pipelineId(c);
+  await requireAccess(c, id);
   const prefix = `/api/pipelines/${id}/artifacts/`;
   const raw = decodeURIComponent(new URL(c.req.url).pathname.slice(prefix.length));
   const path = safeRelativePath(raw);

@@ -32,8 +32,11 @@ streamRoutes.get("/ws/stream", async (c) => {
   requireUpgrade(c.req.raw);
   const id = crypto.randomUUID();
   const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
+  // The pipeline the socket's first message creates belongs to the key that opened it.
+  const owner = c.get("caller").owner;
+  const ownerParam = owner === null ? "" : `&owner=${owner}`;
   return c.env.PIPELINE.getByName(id).fetch(
-    forward(c.req.raw, `https://pipeline/ws?role=start${mode}`, c.get("requestId")),
+    forward(c.req.raw, `https://pipeline/ws?role=start${mode}${ownerParam}`, c.get("requestId")),
   );
 });
 
@@ -44,7 +47,7 @@ streamRoutes.get("/ws/pipelines/:id", async (c) => {
   if (!PIPELINE_ID.test(id)) throw new ApiError("not_found", `no pipeline ${id}`);
   const after = parseAfter(c.req.query("after"));
   const mode = c.req.query("mode") === "delta" ? "&mode=delta" : "";
-  return c.env.PIPELINE.getByName(id).fetch(
-    forward(c.req.raw, `https://pipeline/ws?role=subscribe&after=${after}${mode}`, c.get("requestId")),
-  );
+  const stub = c.env.PIPELINE.getByName(id);
+  if (!(await stub.allows(c.get("caller")))) throw new ApiError("not_found", `no pipeline ${id}`);
+  return stub.fetch(forward(c.req.raw, `https://pipeline/ws?role=subscribe&after=${after}${mode}`, c.get("requestId")));
 });

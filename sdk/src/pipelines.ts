@@ -7,7 +7,8 @@ import { RETRY_IDEMPOTENT, RETRY_RATE_LIMITED, type Transport } from "./transpor
 /** The filters and page of `GET /api/pipelines`. */
 export interface PipelineQuery {
   pool?: string | undefined;
-  state?: PipelineState | undefined;
+  /** One state or several (any of them). */
+  state?: PipelineState | PipelineState[] | undefined;
   /** Created at or after this instant (an ISO 8601 string or a Date). */
   since?: string | Date | undefined;
   /** Created before this instant. */
@@ -54,7 +55,7 @@ export class Pipelines {
     return this.#transport.json("api/pipelines", PipelineList, {
       query: {
         pool: query.pool,
-        state: query.state,
+        state: Array.isArray(query.state) ? query.state.join(",") : query.state,
         since: instant(query.since),
         until: instant(query.until),
         limit: query.limit,

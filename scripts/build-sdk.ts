@@ -1,8 +1,9 @@
 /**
  * `npm run build:sdk`: the publishable @atomic-orchestrator/sdk in sdk/dist. esbuild bundles the
- * core and the Node entry (with the shared schemas they use) as ESM; zod stays external, a
- * dependency npm installs with the package. tsc writes the declarations, the shared ones
- * included, under dist/types, with import paths a consumer's TypeScript resolves (`.js`).
+ * core, the Node entry and the MCP server (with the shared schemas they use) as ESM; zod and
+ * @modelcontextprotocol/sdk stay external, dependencies npm installs with the package. tsc writes
+ * the declarations, the shared ones included, under dist/types, with import paths a consumer's
+ * TypeScript resolves (`.js`).
  */
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
@@ -15,14 +16,18 @@ const dist = join(sdk, "dist");
 rmSync(dist, { recursive: true, force: true });
 
 await build({
-  entryPoints: { index: join(sdk, "src", "index.ts"), node: join(sdk, "src", "node.ts") },
+  entryPoints: {
+    index: join(sdk, "src", "index.ts"),
+    node: join(sdk, "src", "node.ts"),
+    mcp: join(sdk, "src", "mcp", "server.ts"),
+  },
   outdir: dist,
   bundle: true,
   splitting: true,
   platform: "neutral",
   format: "esm",
   target: "es2022",
-  external: ["zod", "node:*"],
+  external: ["zod", "@modelcontextprotocol/sdk", "node:*"],
   chunkNames: "chunks/[name]-[hash]",
   legalComments: "none",
   logLevel: "warning",

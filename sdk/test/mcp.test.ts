@@ -137,6 +137,41 @@ describe("generate_code", () => {
     expect(new Set(values).size).toBe(values.length);
   });
 
+  it("answers a verification that still fails after its repairs, with the last round's failures", async () => {
+    const failed: VerifyReport = {
+      ...PASSED,
+      passed: false,
+      tests: { passed: 2, failed: 1, skipped: 0 },
+      failures: [{ name: "test_app.test_add", message: "assert 0 == 3" }],
+    };
+    const progress: Progress[] = [];
+    const pending = call("generate_code", { prompt: "add, repaired once", language: "python", max_repairs: 1 }, (p) =>
+      progress.push(p),
+    );
+    agent.generate(await agent.nextJob("llm.generate"), PROGRAM);
+    agent.result(await agent.nextJob("sandbox.verify"), 0, failed);
+    agent.generate(await agent.nextJob("llm.repair"), [`\`\`\`python app.py\n${APP}\`\`\`\n`]);
+    agent.result(await agent.nextJob("sandbox.verify"), 0, failed);
+    const result = await pending;
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({
+      state: "COMPLETED",
+      verified: false,
+      verification: {
+        status: "failed",
+        repairs: 1,
+        max_repairs: 1,
+        tests: { passed: 2, failed: 1, skipped: 0 },
+        failures: [{ name: "test_app.test_add", message: "assert 0 == 3" }],
+      },
+    });
+    expect(text(result)).toContain("verification failed: 2 passed, 1 failed, 1 repair(s)");
+    const messages = progress.map((p) => p.message ?? "");
+    expect(messages).toContain("verification round 0: failed; 2 passed, 1 failed, 0 skipped");
+    expect(messages).toContainEqual(expect.stringMatching(/^REPAIRING round 1 started/));
+    expect(messages).toContain("verification round 1: failed; 2 passed, 1 failed, 0 skipped");
+  });
+
   it("lists a file too large for the result without its content, and says where to get it", async () => {
     const big = `# ${"x".repeat(150)}\nprint(1)\n`;
     const pending = call("generate_code", { prompt: "two files, one big", language: "python", verify: false });
@@ -261,5 +296,19 @@ describe("bad arguments and refusals", () => {
     expect(list.isError).toBeFalsy();
     expect((list.structuredContent as { pipelines: unknown[] }).pipelines).toHaveLength(1);
     expect(stderr.join("")).toContain("get_pipeline: not_found");
+  });
+});
+
+describe("without a host-agent", () => {
+  it("generate_code answers no_agent as a tool error that says what to do", async () => {
+    agent.close();
+    try {
+      const result = await call("generate_code", { prompt: "nobody runs this", verify: false });
+      expect(result.isError).toBe(true);
+      expect(text(result)).toMatch(/no_agent .*start one/);
+    } finally {
+      agent = await FakeAgent.link(edge, { kinds: ["llm.generate"] });
+    }
+    expect((await call("list_pipelines", { limit: 1 })).isError).toBeFalsy();
   });
 });

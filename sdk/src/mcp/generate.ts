@@ -166,6 +166,7 @@ export function registerGenerate(server: McpServer, client: AtomicClient, log: L
           }
           throw new AtomicConnectionError("the pipeline's events ended without a result", pipelineId, 0);
         } finally {
+          progress.stop();
           extra.signal.removeEventListener("abort", onAbort);
         }
       }),

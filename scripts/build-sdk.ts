@@ -1,13 +1,14 @@
 /**
  * `npm run build:sdk`: the publishable @atomic-orchestrator/sdk in sdk/dist. esbuild bundles the
  * core, the Node entry and the MCP server (with the shared schemas they use) as ESM; zod and
- * @modelcontextprotocol/sdk stay external, dependencies npm installs with the package. tsc writes
- * the declarations, the shared ones included, under dist/types, with import paths a consumer's
- * TypeScript resolves (`.js`).
+ * @modelcontextprotocol/sdk stay external, dependencies npm installs with the package. The `atomic`
+ * CLI is a Node bundle of its own, dist/cli.js (a hashbang, executable; commander, log-update and
+ * zod external, listed in sdk/package.json). tsc writes the declarations, the shared ones
+ * included, under dist/types, with import paths a consumer's TypeScript resolves (`.js`).
  */
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./run-edge.ts";
 
@@ -32,6 +33,22 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
+
+// The `atomic` bin: one ESM file for Node, run by the hashbang.
+const cli = join(dist, "cli.js");
+await build({
+  entryPoints: [join(sdk, "src", "cli", "main.ts")],
+  outfile: cli,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["zod", "commander", "log-update"],
+  banner: { js: "#!/usr/bin/env node" },
+  legalComments: "none",
+  logLevel: "warning",
+});
+chmodSync(cli, 0o755);
 
 execFileSync(
   process.execPath,

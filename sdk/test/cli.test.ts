@@ -136,19 +136,20 @@ describe("atomic generate, piped", () => {
   });
 
   it("usage errors exit 2: an unknown flag, a missing prompt, a bad choice, a blank prompt the API refuses", async () => {
-    for (const args of [
+    const usages = [
       ["generate", "x", "--bogus"],
       ["generate"],
       ["generate", "x", "--priority", "urgent"],
       ["generate", "x", "--max-repairs", "many"],
       ["ls", "--state", "DONE"],
       ["frobnicate"],
-    ]) {
-      const { code, stdout, stderr } = await atomic(args, env).exited;
-      expect({ args, code }).toEqual({ args, code: 2 });
+    ];
+    const runs = await Promise.all(usages.map((args) => atomic(args, env).exited));
+    runs.forEach(({ code, stdout, stderr }, i) => {
+      expect({ args: usages[i], code }).toEqual({ args: usages[i], code: 2 });
       expect(stdout).toBe("");
       expect(stderr).toMatch(/error: /);
-    }
+    });
     const blank = await atomic(["generate", "   "], env).exited;
     expect(blank.code).toBe(2);
     expect(blank.stderr).toContain("invalid_request");
@@ -189,11 +190,12 @@ describe("atomic follow, show, ls, cancel", () => {
 
   it("a pipeline that does not exist exits 4 (show, follow, cancel)", async () => {
     const id = crypto.randomUUID();
-    for (const command of ["show", "follow", "cancel"]) {
-      const { code, stderr } = await atomic([command, id], env).exited;
-      expect({ command, code }).toEqual({ command, code: 4 });
+    const commands = ["show", "follow", "cancel"];
+    const runs = await Promise.all(commands.map((command) => atomic([command, id], env).exited));
+    runs.forEach(({ code, stderr }, i) => {
+      expect({ command: commands[i], code }).toEqual({ command: commands[i], code: 4 });
       expect(stderr).toContain("not_found");
-    }
+    });
   });
 
   it("ls lists the pipelines newest first as a table; --state filters; --json prints the rows", async () => {

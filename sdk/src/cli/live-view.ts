@@ -104,6 +104,16 @@ export class LiveView implements EventView {
 
   #draw(): void {
     if (this.#closed) return;
+    // One write for the persisted lines and the redrawn region: no frame without the progress line.
+    this.#stream.cork();
+    try {
+      this.#frameNow();
+    } finally {
+      this.#stream.uncork();
+    }
+  }
+
+  #frameNow(): void {
     if (this.#pending.length > 0) this.#render.persist(`${this.#pending.join("\n")}\n`);
     this.#pending = [];
     this.#frame = (this.#frame + 1) % SPINNER.length;

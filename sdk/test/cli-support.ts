@@ -87,6 +87,11 @@ export class Terminal {
       .trimEnd();
   }
 
+  /** The screen with its colours and attributes as escape codes (tmux's `capture-pane -e`). */
+  rawScreen(): string {
+    return this.#tmux("capture-pane", "-p", "-e");
+  }
+
   /** Waits until the screen shows `pattern`, and answers the screen. */
   async waitFor(pattern: RegExp | string, ms = 15_000): Promise<string> {
     let screen = "";

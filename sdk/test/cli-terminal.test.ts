@@ -48,7 +48,11 @@ const REPORT: VerifyReport = {
 };
 
 function start(...args: string[]): Terminal {
-  terminal = new Terminal([process.execPath, CLI, ...args], { ATOMIC_URL: edge.url });
+  return startWith({}, ...args);
+}
+
+function startWith(env: Record<string, string>, ...args: string[]): Terminal {
+  terminal = new Terminal([process.execPath, CLI, ...args], { ATOMIC_URL: edge.url, ...env });
   return terminal;
 }
 
@@ -146,5 +150,23 @@ describe.skipIf(!HAS_TMUX)("atomic generate in a terminal", () => {
       for (const socket of held) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
     }
+  });
+
+  it("with NO_COLOR, a terminal gets plain lines: no spinner, no colour, no redrawn line", async () => {
+    const term = startWith({ NO_COLOR: "1" }, "generate", "Hello in Python", "--language", "python");
+    const job = await agent.nextJob();
+    const text = "```python main.py\nprint('hello')\n```\n";
+    agent.token(job, 1, text);
+    agent.result(job, 1, { chars: text.length, finish_reason: "stop", provider: "test" });
+    expect(await term.exited()).toBe(0);
+    const screen = term.screen();
+    expect(screen).toMatch(/^\[ *[\d.]+m?s\] pipeline [0-9a-f-]{36} queued \(priority normal, position \d+\)$/m);
+    expect(screen).toMatch(/^\[ *[\d.]+m?s\] GENERATING started$/m);
+    expect(screen).toContain("print('hello')");
+    expect(screen).toMatch(/^COMPLETED in \S+ · pipeline /m);
+    expect(screen).not.toContain("Ctrl-C cancels");
+    expect(screen).not.toMatch(/[✔✘⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+    // eslint-disable-next-line no-control-regex
+    expect(term.rawScreen()).not.toMatch(/\u001b\[/);
   });
 });

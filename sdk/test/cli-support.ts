@@ -11,6 +11,8 @@ export interface CliRun {
   /** What it wrote so far. */
   stdout(): string;
   stderr(): string;
+  /** Sends SIGINT, as Ctrl-C does. */
+  interrupt(): void;
   exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
@@ -25,7 +27,7 @@ export function atomic(args: string[], env: Record<string, string | undefined> =
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on("close", (code) => resolve({ code, stdout, stderr })),
   );
-  return { stdout: () => stdout, stderr: () => stderr, exited };
+  return { stdout: () => stdout, stderr: () => stderr, interrupt: () => void child.kill("SIGINT"), exited };
 }
 
 /** Whether tmux is installed (the terminal tests need it). */

@@ -7,6 +7,7 @@ import { startEdge, type EdgeHandle } from "../../test/support/edge.ts";
 import { FakeAgent } from "../../test/support/fake-agent.ts";
 import { AtomicClient } from "../src/index.ts";
 import { atomic } from "./cli-support.ts";
+import { waitUntil } from "./helpers.ts";
 
 /**
  * The `atomic` CLI piped (no terminal), against the real edge with a test playing the host-agent:
@@ -188,6 +189,24 @@ describe("atomic follow, show, ls, cancel", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ pipeline_id: id, state: "COMPLETED" });
   });
 
+  it("follow of a running pipeline shows its progress; Ctrl-C stops following (exit 130) and leaves it running", async () => {
+    const accepted = await fetch(`${edge.url}/api/generate`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ prompt: "followed, then left", async: true }),
+    });
+    const { pipeline_id: id } = (await accepted.json()) as { pipeline_id: string };
+    const job = await agent.nextJob();
+    const run = atomic(["follow", id], env);
+    await waitUntil(() => run.stderr().includes("GENERATING started"), 10_000, "the follow to show GENERATING");
+    run.interrupt();
+    const { code, stderr } = await run.exited;
+    expect(code).toBe(130);
+    expect(stderr).toContain(`stopped following: pipeline ${id} goes on; follow it with: atomic follow ${id}`);
+    expect((await client.pipelines.get(id)).state).toBe("GENERATING");
+    agent.generate(job, PROGRAM);
+  });
+
   it("a pipeline that does not exist exits 4 (show, follow, cancel)", async () => {
     const id = crypto.randomUUID();
     const commands = ["show", "follow", "cancel"];
@@ -208,6 +227,9 @@ describe("atomic follow, show, ls, cancel", () => {
     expect(lines[0]).toMatch(/^PIPELINE +STATE +STAGE +CREATED +TOOK +VERIFIED +PROMPT$/);
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(new RegExp(`^${id} +COMPLETED +- +\\S+ ago +\\S+ +- +listed last$`));
+    const failing = client.generate({ prompt: "fails, for ls" }).catch((e: unknown) => e);
+    agent.fail(await agent.nextJob(), "llm_error", "no", false);
+    await failing;
     const failed = await atomic(["ls", "--state", "failed", "--json"], env).exited;
     const rows = JSON.parse(failed.stdout) as Array<{ state: string }>;
     expect(rows.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VerifyReport } from "../../shared/src/index.ts";
-import { startEdge, type EdgeHandle } from "../../test/support/edge.ts";
+import { freePort, startEdge, type EdgeHandle } from "../../test/support/edge.ts";
 import { FakeAgent } from "../../test/support/fake-agent.ts";
 import { AtomicClient } from "../src/index.ts";
 import { atomic } from "./cli-support.ts";
@@ -288,8 +288,9 @@ describe("atomic run, health", () => {
     expect(ok.stdout).toContain("agents: 1");
     expect(JSON.parse((await atomic(["health", "--json"], env).exited).stdout)).toMatchObject({ status: "ok" });
 
-    const down = await atomic(["health", "--url", "http://127.0.0.1:9"], env).exited;
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const down = await atomic(["health", "--url", closed], env).exited;
     expect(down.code).toBe(1);
-    expect(down.stderr).toContain("cannot reach http://127.0.0.1:9");
+    expect(down.stderr).toContain(`cannot reach ${closed} (ECONNREFUSED): is the edge running`);
   });
 });

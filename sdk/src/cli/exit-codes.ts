@@ -44,8 +44,9 @@ export function describeError(error: unknown, baseUrl: string): { code: string; 
   if (error instanceof AtomicIntegrityError) return { code: "integrity_error", message: error.message };
   if (error instanceof UsageError) return { code: "usage", message: error.message };
   if (error instanceof TypeError && error.message === "fetch failed") {
-    const cause = error.cause as { code?: unknown } | undefined;
-    const why = typeof cause?.code === "string" ? ` (${cause.code})` : "";
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    const reason = typeof cause?.code === "string" ? cause.code : cause?.message;
+    const why = typeof reason === "string" && reason !== "" ? ` (${reason})` : "";
     return {
       code: "unreachable",
       message: `cannot reach ${baseUrl}${why}: is the edge running (npm start)? --url or ATOMIC_URL say where it is`,

@@ -65,7 +65,14 @@ describe("the queue", () => {
     const b = await postJson(`${edge.url}/api/generate`, { prompt: "n-b", async: true });
     const events = await fetch(`${edge.url}/api/pipelines/${b.body.pipeline_id}/events`);
     const reader = events.body!.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
+    // The stream may arrive in pieces (its `retry:` line alone first): read until the first event is in.
+    const decoder = new TextDecoder();
+    let first = "";
+    while (!first.includes('"type":"queued"')) {
+      const piece = await reader.read();
+      if (piece.done) break;
+      first += decoder.decode(piece.value, { stream: true });
+    }
     expect(first).toContain('"type":"queued"');
     expect(first).toContain('"position":2');
     await reader.cancel();

@@ -2,8 +2,8 @@
  * `npm run build:sdk`: the publishable @atomic-orchestrator/sdk in sdk/dist. esbuild bundles the
  * core, the Node entry and the MCP server (with the shared schemas they use) as ESM; zod and
  * @modelcontextprotocol/sdk stay external, dependencies npm installs with the package. The `atomic`
- * CLI is a Node bundle of its own, dist/cli.js (a hashbang, executable; commander, log-update and
- * zod external, listed in sdk/package.json). tsc writes the declarations, the shared ones
+ * CLI is a Node bundle of its own, dist/cli.js (a hashbang, executable; commander, log-update,
+ * zod and the MCP SDK external, listed in sdk/package.json). tsc writes the declarations, the shared ones
  * included, under dist/types, with import paths a consumer's TypeScript resolves (`.js`).
  */
 import { build } from "esbuild";
@@ -43,7 +43,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["zod", "commander", "log-update"],
+  external: ["zod", "commander", "log-update", "@modelcontextprotocol/sdk"],
   banner: { js: "#!/usr/bin/env node" },
   legalComments: "none",
   logLevel: "warning",

@@ -312,3 +312,29 @@ describe("without a host-agent", () => {
     expect((await call("list_pipelines", { limit: 1 })).isError).toBeFalsy();
   });
 });
+
+describe("atomic mcp", () => {
+  it("serves the same tools from the CLI, reading --url, and answers a call", async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(ROOT, "sdk", "src", "cli", "main.ts"), "--url", edge.url, "mcp"],
+      stderr: "pipe",
+    });
+    const viaCli = new Client({ name: "atomic-cli-test", version: "1.0.0" });
+    await viaCli.connect(transport);
+    try {
+      const tools = await viaCli.listTools();
+      expect(tools.tools.map((tool) => tool.name).sort()).toEqual([
+        "cancel_pipeline",
+        "execute_code",
+        "generate_code",
+        "get_pipeline",
+        "list_pipelines",
+      ]);
+      const listed = (await viaCli.callTool({ name: "list_pipelines", arguments: { limit: 1 } })) as CallToolResult;
+      expect(listed.isError ?? false).toBe(false);
+    } finally {
+      await viaCli.close();
+    }
+  });
+});

@@ -183,5 +183,10 @@ if (!(await edgeReady(60_000))) {
       ATOMIC_EXPORT_DIR: process.env["ATOMIC_EXPORT_DIR"] || join(ROOT, "exports"),
     },
   );
-  console.log(`\n[start] Atomic Orchestrator is up: ${edge.url}  (Ctrl-C stops it)\n`);
+  console.log(`\n[start] Atomic Orchestrator is up: ${edge.url}  (Ctrl-C stops it)`);
+  // How to try it from another terminal, with the CLI of this checkout.
+  const url = edge.url === "http://localhost:8080" ? "" : ` --url ${edge.url}`;
+  console.log(
+    `[start] try it from another terminal:  npm run -s atomic --${url} generate "A CLI that counts words" --language python --verify --out wc\n`,
+  );
 }

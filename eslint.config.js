@@ -16,6 +16,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in browsers: their globals, not Node's.
+    files: ["dashboard/src/**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // Tests read JSON answers and assert on them field by field; the assertions are the check.
     files: ["test/**/*.ts", "**/*.test.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

@@ -11,6 +11,7 @@ export default defineConfig({
       "test/**/*.test.ts",
       "bench/**/*.test.ts",
       "sdk/**/*.test.ts",
+      "dashboard/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -293,6 +293,22 @@ describe("WebSockets", () => {
     expectError(await call(open, "GET", "/ws/pipelines/{id}"), "upgrade_required");
   });
 
+  it("/ws/pool: 101 with the overview, a ping answered; 400 and 426", async () => {
+    const { answer, socket } = await openSocket(`${open.wsUrl}/ws/pool`);
+    contract.check("GET", "/ws/pool", answer);
+    await socket.waitFor((m) => m["type"] === "overview");
+    socket.send({ type: "ping" });
+    await socket.waitFor((m) => m["type"] === "pong");
+    socket.close();
+    contract.checkFrames("/ws/pool", "client", [{ type: "ping" }]);
+    contract.checkFrames("/ws/pool", "server", socket.messages);
+
+    const badPool = await refusedHandshake(`${open.wsUrl}/ws/pool?pool=${"x".repeat(100)}`);
+    contract.check("GET", "/ws/pool", badPool);
+    expect(badPool.status).toBe(400);
+    expectError(await call(open, "GET", "/ws/pool"), "upgrade_required");
+  });
+
   it("/agent/connect: 101 and the link's frames; 400, 401 and 426", async () => {
     const headers = { Authorization: `Bearer ${open.token}`, "X-Atomic-Agent-Id": "contract-probe" };
     const { answer, socket } = await openSocket(`${open.wsUrl}/agent/connect`, headers);

@@ -62,6 +62,8 @@ export async function startEdge(
       inspector: inspectorPort === undefined ? false : { port: inspectorPort },
       persist: stateDir,
       logLevel: "error",
+      // A file saved while tests run would rebuild and reload the Worker, dropping every socket.
+      watch: false,
     },
   });
   await worker.ready;

@@ -5,7 +5,8 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { ConfigError, readConfig } from "../config.ts";
 import { createEdgeLogger } from "../log.ts";
-import { uptimeMs, type AppEnv } from "./context.ts";
+import type { AppEnv } from "./context.ts";
+import { uptimeMs } from "../metrics/uptime.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { clientAuth } from "./client-auth.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -15,6 +16,7 @@ import { generateRoutes } from "./routes/generate.ts";
 import { observabilityRoutes } from "./routes/observability.ts";
 import { pipelineListRoutes } from "./routes/pipeline-list.ts";
 import { pipelineRoutes } from "./routes/pipelines.ts";
+import { poolFeedRoutes } from "./routes/pool-feed.ts";
 import { streamRoutes } from "./routes/streams.ts";
 
 /** Which methods each route answers, so a wrong method gets 405 with `Allow` instead of 404. */
@@ -22,7 +24,7 @@ const ROUTE_METHODS: Array<[RegExp, string]> = [
   [/^\/api\/(generate|execute)$/, "POST"],
   [/^\/api\/pipelines\/[^/]+\/cancel$/, "POST"],
   [/^\/api\/pipelines(\/[^/]+(\/events|\/artifacts(\.tar|\/.+)?)?)?$/, "GET"],
-  [/^\/(health|metrics|api\/metrics|api\/status|api\/openapi\.json|ws\/stream|agent\/connect)$/, "GET"],
+  [/^\/(health|metrics|api\/metrics|api\/status|api\/openapi\.json|ws\/stream|ws\/pool|agent\/connect)$/, "GET"],
   [/^\/ws\/pipelines\/[^/]+$/, "GET"],
 ];
 
@@ -75,6 +77,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", pipelineListRoutes);
   app.route("/", pipelineRoutes);
   app.route("/", streamRoutes);
+  app.route("/", poolFeedRoutes);
   app.route("/", agentLinkRoutes);
   app.route("/", observabilityRoutes);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bearerToken, secretsEqual } from "./auth.ts";
+import { apiKeys } from "../access/api-keys.ts";
 import { OPEN_CALLER } from "../access/caller.ts";
 import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
@@ -11,14 +12,6 @@ let warnedOpen = false;
 async function keyId(key: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`atomic-api-key:${key}`));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The keys of ATOMIC_API_KEYS (comma or newline separated); empty when auth is off. */
-export function apiKeys(raw: string | undefined): string[] {
-  return (raw ?? "")
-    .split(/[,\n]/)
-    .map((key) => key.trim())
-    .filter(Boolean);
 }
 
 /**

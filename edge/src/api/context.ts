@@ -14,15 +14,5 @@ export interface AppEnv {
   };
 }
 
-// Workers freeze the clock at 0 outside a request, so the start is taken on the first request.
-let startedAt = 0;
-
-/** Milliseconds since this isolate served its first request. */
-export function uptimeMs(): number {
-  const now = Date.now();
-  if (startedAt === 0) startedAt = now;
-  return now - startedAt;
-}
-
 /** Pipeline ids are UUIDs; anything else cannot name a pipeline and gets a 404 without a lookup. */
 export const PIPELINE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

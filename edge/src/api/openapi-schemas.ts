@@ -26,6 +26,7 @@ import {
   PipelineList,
   PipelineSummary,
   PipelineView,
+  PoolEvent,
   PoolName,
   QueuedEvent,
   Requirements,
@@ -115,7 +116,8 @@ const INPUTS = { GenerateRequest, ExecuteRequest, PoolName } as const;
 /** The name of a component schema. */
 export type SchemaName = keyof typeof OUTPUTS | keyof typeof INPUTS;
 
-type InlineName = "ServerFrame" | "EdgeToAgent" | "ClientCommand" | "AgentToEdge" | "AgentId";
+type InlineName =
+  "ServerFrame" | "EdgeToAgent" | "ClientCommand" | "AgentToEdge" | "AgentId" | "PoolEvent" | "PoolPing";
 
 // Written where they are used, not as components: WebSocket frames live in an extension (OpenAPI
 // has no place for them) and a linter counts no reference from there.
@@ -128,6 +130,8 @@ const INLINE: Record<InlineName, { io: "input" | "output"; schema: z.ZodType }> 
   ClientCommand: { io: "input", schema: ClientCommand },
   AgentToEdge: { io: "input", schema: AgentToEdge },
   AgentId: { io: "input", schema: Hello.shape.agent_id },
+  PoolEvent: { io: "output", schema: z.union([PoolEvent, PongFrame]) },
+  PoolPing: { io: "input", schema: z.object({ type: z.literal("ping") }) },
 };
 
 /** Converts `schemas` in one pass, so a schema inside another that is also listed becomes a `$ref`. */

@@ -67,3 +67,12 @@ export function agentSocket(schemas: GeneratedSchemas): WebSocketMessages {
     server: schemas.inline("EdgeToAgent"),
   };
 }
+
+export function poolSocket(schemas: GeneratedSchemas): WebSocketMessages {
+  return {
+    description:
+      'The pool\'s live feed: an `overview` (health, status, metrics and the last five minutes in 10-second slices) when the socket opens and after every change, at most about once a second; `pipelines` notices when pipelines the key may see are queued, started or finished (re-read `GET /api/pipelines` then). `{"type":"ping"}` is answered with `{"type":"pong"}`; nothing else the client sends is read. A pool serves at most 64 feeds at once; past that the handshake is refused with 429.',
+    client: schemas.inline("PoolPing"),
+    server: schemas.inline("PoolEvent"),
+  };
+}

@@ -2,7 +2,7 @@ import { AGENT_ID_HEADER, VERSION } from "../../../shared/src/index.ts";
 import { jsonBody, NO_STORE, operation, param, parameters, STREAM_HEADERS, switching } from "./openapi-operation.ts";
 import { HEADERS, json, SECURITY_SCHEMES, type ErrorGroup } from "./openapi-responses.ts";
 import { generateSchemas, ref, type GeneratedSchemas } from "./openapi-schemas.ts";
-import { agentSocket, pipelineSocket, sseContent } from "./openapi-streams.ts";
+import { agentSocket, pipelineSocket, poolSocket, sseContent } from "./openapi-streams.ts";
 
 const ERROR_BODY: ErrorGroup[0] = ["invalid_json", "invalid_request"];
 // What a pipeline that ran and failed answers a caller who waited for it, by its error's code.
@@ -289,6 +289,18 @@ function paths(schemas: GeneratedSchemas): Record<string, Record<string, unknown
         websocket: pipelineSocket(schemas, false),
       }),
     },
+    "/ws/pool": {
+      get: operation({
+        operationId: "watchPool",
+        tag: "streams",
+        summary: "WebSocket: the pool's live overview and pipeline notices (the dashboard's feed)",
+        access: "socket",
+        parameters: [param("Upgrade"), param("Pool")],
+        responses: { "101": switching("The socket is open; see `x-websocket` for its messages.") },
+        errors: [UPGRADE, [["invalid_request"], ["ErrorResponse"]]],
+        websocket: poolSocket(schemas),
+      }),
+    },
     "/agent/connect": {
       get: operation({
         operationId: "connectAgent",
@@ -398,7 +410,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       { name: "artifacts", description: "The files a pipeline produced." },
       { name: "execution", description: "Run code in a host-agent's sandbox." },
-      { name: "streams", description: "Pipeline events over WebSocket." },
+      { name: "streams", description: "Pipeline events and the pool's live feed over WebSocket." },
       { name: "observability", description: "Health, metrics and status." },
       { name: "agents", description: "Where host-agents link." },
       { name: "document", description: "This description." },

@@ -122,7 +122,7 @@ export class AgentLinkDO extends DurableObject<Env> {
       case "hello":
         return this.#onHello(ws, msg);
       case "heartbeat":
-        await this.#updateHealth(msg.health);
+        await this.#heartbeat(msg.health);
         this.#send(ws, { v: LINK_VERSION, type: "heartbeat.ack", at: Date.now() });
         return;
       case "job.accepted":
@@ -362,12 +362,15 @@ export class AgentLinkDO extends DurableObject<Env> {
       .catch((error: unknown) => this.#log.error("could not release a job", { job_id: job.job_id, error }));
   }
 
-  async #updateHealth(health: AgentHealth): Promise<void> {
+  /** The scheduler hears every heartbeat (the dashboard shows when each agent was last heard), and its health when it changed. */
+  async #heartbeat(health: AgentHealth): Promise<void> {
     const link = this.#link!;
-    if (JSON.stringify(link.health) === JSON.stringify(health)) return;
-    link.health = health;
-    this.#saveLink();
-    await this.#scheduler().agentStatus(link.agent_id, { health });
+    const changed = JSON.stringify(link.health) !== JSON.stringify(health);
+    if (changed) {
+      link.health = health;
+      this.#saveLink();
+    }
+    await this.#scheduler().agentStatus(link.agent_id, { ...(changed ? { health } : {}), heartbeat_at: Date.now() });
   }
 
   #jobs(): JobRow[] {

@@ -178,6 +178,7 @@ function agentInfo(agent_id: string, connected: boolean): AgentInfo {
     connected,
     draining: false,
     running: 0,
+    last_heartbeat_at: null,
     connected_at: 0,
   };
 }

@@ -19,6 +19,8 @@ export type AgentRecord = z.infer<typeof AgentRecord>;
 export type AgentInfo = AgentRecord & {
   /** Jobs placed on it and not released yet (counted from the placements, never stored). */
   running: number;
+  /** When its link last said it is alive (epoch ms; in memory only: null until heard since a restart). */
+  last_heartbeat_at: number | null;
 };
 
 /** The pool's host-agents, in memory and in the scheduler's SQLite. */
@@ -31,7 +33,7 @@ export class AgentRegistry {
     sql.exec("CREATE TABLE IF NOT EXISTS agents (agent_id TEXT PRIMARY KEY, body TEXT NOT NULL)");
     for (const row of sql.exec("SELECT body FROM agents")) {
       const agent = AgentRecord.safeParse(JSON.parse(TextColumn.parse(row["body"])));
-      if (agent.success) this.#agents.set(agent.data.agent_id, { ...agent.data, running: 0 });
+      if (agent.success) this.#agents.set(agent.data.agent_id, { ...agent.data, running: 0, last_heartbeat_at: null });
     }
   }
 
@@ -45,15 +47,21 @@ export class AgentRegistry {
 
   /** An agent linked (again): its record replaces what was known; its load is recounted by the caller. */
   up(record: AgentRecord): AgentInfo {
-    const agent = { ...record, running: 0 };
+    const agent = { ...record, running: 0, last_heartbeat_at: record.connected_at };
     this.#agents.set(agent.agent_id, agent);
     this.#save(agent);
     return agent;
   }
 
-  update(agentId: string, change: Partial<Pick<AgentRecord, "health" | "draining" | "connected">>): AgentInfo | null {
+  /** A change of what is stored is written; a heartbeat's time alone stays in memory (one comes every few seconds). */
+  update(
+    agentId: string,
+    change: Partial<Pick<AgentRecord, "health" | "draining" | "connected">> & { heartbeat_at?: number },
+  ): AgentInfo | null {
     const agent = this.#agents.get(agentId);
     if (!agent) return null;
+    if (change.heartbeat_at !== undefined) agent.last_heartbeat_at = change.heartbeat_at;
+    if (change.health === undefined && change.draining === undefined && change.connected === undefined) return agent;
     if (change.health !== undefined) agent.health = change.health;
     if (change.draining !== undefined) agent.draining = change.draining;
     if (change.connected !== undefined) agent.connected = change.connected;

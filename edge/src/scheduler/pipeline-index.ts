@@ -110,6 +110,13 @@ export class PipelineIndex {
     );
   }
 
+  /** Whose pipeline `id` is (null: an open edge's); null too when the index does not hold it. */
+  owner(id: string): string | null {
+    const row = this.#sql.exec("SELECT owner FROM pipeline_index WHERE id = ?", id).toArray()[0];
+    const owner = row?.["owner"];
+    return typeof owner === "string" ? owner : null;
+  }
+
   /** Rows newest first, after the cursor, one more than `limit` when more follow. */
   list(query: IndexQuery, now: number): IndexRow[] {
     const where: string[] = ["(expires_at IS NULL OR expires_at > ?)"];

@@ -16,6 +16,7 @@ function agent(over: Partial<AgentInfo> & { agent_id: string }): AgentInfo {
     draining: false,
     running: 0,
     connected_at: 1_000,
+    last_heartbeat_at: 1_000,
     ...over,
   };
 }

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import type { AgentHealth, ErrorBody, Priority } from "../../../shared/src/index.ts";
+import { z } from "zod";
+import type { AgentHealth, ErrorBody, PipelineChange, PoolOverviewEvent, Priority } from "../../../shared/src/index.ts";
+import { authMode } from "../access/api-keys.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
@@ -11,18 +13,26 @@ import {
   stageHistogram,
   type MetricsSnapshot,
 } from "../metrics/snapshot.ts";
+import { RecentWindow } from "../metrics/recent-window.ts";
+import { uptimeMs } from "../metrics/uptime.ts";
+import { healthOf, metricsOf, statusOf } from "../metrics/views.ts";
 import { Admission, retryAfterSeconds, type EnqueueOutcome } from "./admission.ts";
 import { AgentRegistry } from "./agent-registry.ts";
 import { JobPlacement, type PlaceOutcome } from "./job-placement.ts";
 import { PipelineIndex, type IndexQuery, type IndexRow } from "./pipeline-index.ts";
+import { PoolFeed } from "./pool-feed.ts";
 import { PoolMetrics } from "./pool-metrics.ts";
 import type { AgentUp, FinishedExecution, FinishedPipeline } from "./reports.ts";
+
+/** The header the `/ws/pool` route names its authenticated caller in (a request from the Worker only). */
+export const CALLER_HEADER = "X-Atomic-Caller";
+const Caller = z.object({ owner: z.string().nullable(), operator: z.boolean() });
 
 /**
  * One pool's scheduler (DESIGN §3), the RPC surface over its parts: admission (the running set and
  * the priority queue of pipelines), the agent registry, job placement, and the pool's metrics.
  * Control traffic only: tokens never pass through here, so its work per pipeline stays a handful
- * of small writes.
+ * of small writes. It also serves the pool's live feed to dashboards (`PoolFeed`).
  */
 export class SchedulerDO extends DurableObject<Env> {
   #config: EdgeConfig;
@@ -32,11 +42,16 @@ export class SchedulerDO extends DurableObject<Env> {
   #placement!: JobPlacement;
   #metrics!: PoolMetrics;
   #index!: PipelineIndex;
+  readonly #recent = new RecentWindow();
+  readonly #feed: PoolFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#config = readConfig(env);
     this.#log = createEdgeLogger(this.#config.ATOMIC_LOG_LEVEL, { component: "scheduler" });
+    this.#feed = new PoolFeed(ctx, () => this.#overviewEvent(), this.#log);
+    // A feed's keepalive is answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
     ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
       // Placements were keyed by job before they were keyed by slot; the agents re-link to rebuild them.
@@ -84,7 +99,13 @@ export class SchedulerDO extends DurableObject<Env> {
         priority: input.priority,
         prompt: input.prompt,
       });
-    }
+      this.#feed.pipelineChanged(
+        outcome.status === "admitted"
+          ? { pipeline_id: input.pipeline_id, change: "started", state: null }
+          : { pipeline_id: input.pipeline_id, change: "queued", state: "QUEUED" },
+        input.owner,
+      );
+    } else this.#feed.changed();
     return outcome;
   }
 
@@ -104,7 +125,10 @@ export class SchedulerDO extends DurableObject<Env> {
     for (const stage of finished.stages) this.#metrics.observe(stageHistogram(stage.stage), stage.duration_ms);
     if (finished.verification)
       this.#metrics.countVerification(finished.verification.status, finished.verification.repairs);
+    this.#recent.pipelineEnded(Date.now(), finished.state, finished.latency_ms);
+    this.#pipelineChanged({ pipeline_id: finished.pipeline_id, change: "finished", state: finished.state });
     for (const id of this.#admission.pump()) {
+      this.#pipelineChanged({ pipeline_id: id, change: "started", state: null });
       this.env.PIPELINE.getByName(id)
         .admit()
         .catch((error: unknown) => this.#log.error("could not admit pipeline", { pipeline_id: id, error }));
@@ -131,6 +155,8 @@ export class SchedulerDO extends DurableObject<Env> {
   async executionFinished(finished: FinishedExecution): Promise<void> {
     this.#metrics.observe(executionHistogram(finished.outcome), finished.duration_ms);
     if (finished.outcome === "failed") this.#metrics.countFailure(finished.code);
+    this.#recent.executionAnswered(Date.now());
+    this.#feed.changed();
   }
 
   // ---------------------------------------------------------------- jobs
@@ -141,6 +167,7 @@ export class SchedulerDO extends DurableObject<Env> {
    */
   async placeJob(spec: JobSpec): Promise<PlaceOutcome> {
     const outcome = await this.#placement.place(spec);
+    this.#feed.changed();
     if (outcome.status === "queued") await this.#armAlarm();
     return outcome;
   }
@@ -156,6 +183,7 @@ export class SchedulerDO extends DurableObject<Env> {
 
   /** The agent link is done with a job (cancelled, lost, refused, or an execution's result): its slot is free. */
   async jobReleased(job: JobRef): Promise<void> {
+    this.#feed.changed();
     if (this.#placement.releaseJob(job)) await this.#placement.placeWaiting();
   }
 
@@ -196,14 +224,16 @@ export class SchedulerDO extends DurableObject<Env> {
     });
     this.#placement.agentUp(up.agent_id, up.jobs);
     this.#log.info("agent linked", { agent_id: up.agent_id, capacity: up.capacity, kinds: up.kinds });
+    this.#feed.changed();
     await this.#placement.placeWaiting();
   }
 
   async agentStatus(
     agentId: string,
-    status: { health?: AgentHealth; draining?: boolean; connected?: boolean },
+    status: { health?: AgentHealth; draining?: boolean; connected?: boolean; heartbeat_at?: number },
   ): Promise<void> {
     const agent = this.#agents.update(agentId, status);
+    this.#feed.changed();
     if (agent && agent.connected && !agent.draining) await this.#placement.placeWaiting();
   }
 
@@ -212,11 +242,64 @@ export class SchedulerDO extends DurableObject<Env> {
     this.#agents.remove(agentId);
     this.#placement.agentGone(agentId);
     this.#log.info("agent gone", { agent_id: agentId });
+    this.#feed.changed();
+  }
+
+  // ---------------------------------------------------------------- the live feed
+
+  /**
+   * `GET /ws/pool`, forwarded by the route with the caller it authenticated in `X-Atomic-Caller`:
+   * 101 with the feed, or 429 when the pool serves as many feeds as it will.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    let named: unknown = null;
+    try {
+      named = JSON.parse(request.headers.get(CALLER_HEADER) ?? "null");
+    } catch {
+      // Left null: refused below.
+    }
+    const caller = Caller.safeParse(named);
+    if (!caller.success) return new Response(null, { status: 400 });
+    const opened = this.#feed.open(caller.data);
+    if (opened.status === "full") return new Response(null, { status: 429 });
+    return new Response(null, { status: 101, webSocket: opened.socket });
+  }
+
+  /** A feed's client has nothing to say beyond its keepalive, which the auto-response answers. */
+  override async webSocketMessage(): Promise<void> {}
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    this.#feed.closed(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.#feed.closed(ws);
+  }
+
+  #pipelineChanged(change: PipelineChange): void {
+    if (this.#feed.watched) this.#feed.pipelineChanged(change, this.#index.owner(change.pipeline_id));
+  }
+
+  #overviewEvent(): PoolOverviewEvent {
+    const snapshot = this.#snapshot();
+    const now = Date.now();
+    return {
+      type: "overview",
+      at: new Date(now).toISOString(),
+      health: healthOf(snapshot, { uptime_ms: uptimeMs(), auth: authMode(this.#config) }),
+      status: statusOf(snapshot),
+      metrics: metricsOf(snapshot),
+      recent: this.#recent.series(now),
+    };
   }
 
   // ---------------------------------------------------------------- metrics
 
   async snapshot(): Promise<MetricsSnapshot> {
+    return this.#snapshot();
+  }
+
+  #snapshot(): MetricsSnapshot {
     const agents = this.#agents.all();
     return {
       counters: this.#metrics.counters(),

@@ -359,6 +359,10 @@ export const AgentSummary = z.object({
   running: z.number().int().nonnegative(),
   llm: z.string(),
   docker: z.string(),
+  /** When its current link opened (ISO 8601). */
+  connected_at: z.string(),
+  /** When the edge last heard its heartbeat (ISO 8601); null before the first since the edge started. */
+  last_heartbeat_at: z.string().nullable(),
 });
 export type AgentSummary = z.infer<typeof AgentSummary>;
 

@@ -2,21 +2,9 @@ import { Hono } from "hono";
 import { parseAfter } from "../after-param.ts";
 import { PIPELINE_ID, type AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { requireUpgrade } from "../upgrade.ts";
 
 export const streamRoutes = new Hono<AppEnv>();
-
-/**
- * A plain request of a WebSocket route is 426 with the protocol to ask for, as HTTP's upgrade rules
- * have it. workerd drops `Upgrade` (a connection header) from answers other than 101, so the code
- * `upgrade_required` is what a client can rely on; the header is there for runtimes that pass it on.
- */
-function requireUpgrade(request: Request): void {
-  if ((request.headers.get("Upgrade") ?? "").toLowerCase() !== "websocket") {
-    throw new ApiError("upgrade_required", "this route speaks WebSocket: send Upgrade: websocket", {
-      headers: { Upgrade: "websocket" },
-    });
-  }
-}
 
 function forward(request: Request, url: string, requestId: string): Request {
   const headers = new Headers(request.headers);

@@ -91,18 +91,27 @@ export function App() {
     };
   }, [client, feedLive]);
 
+  // A key typed in (or kept from before) is checked with one call before any view or the feed
+  // uses it, so a wrong one is refused on the form, once, and not by every view at the same time.
+  const [checkedKey, setCheckedKey] = useState<string | null>(null);
   const needsKey = health?.auth === "api_keys" && apiKey === null;
-  const ready = health !== null && !needsKey;
+  const checking = health?.auth === "api_keys" && apiKey !== null && checkedKey !== apiKey;
+  const ready = health !== null && !needsKey && !checking;
 
-  // A key typed in is checked at once, so a wrong one is refused on the form, not on some view later.
   useEffect(() => {
-    if (apiKey === null || health?.auth !== "api_keys") return;
+    if (!checking || apiKey === null) return;
     const abort = new AbortController();
-    client.metrics({ signal: abort.signal }).catch((error: unknown) => {
-      if (isUnauthorized(error)) rejectKey(error.message);
-    });
+    client
+      .metrics({ signal: abort.signal })
+      .then(() => setCheckedKey(apiKey))
+      .catch((error: unknown) => {
+        if (isAbort(error)) return;
+        if (isUnauthorized(error)) rejectKey(error.message);
+        // Any other failure says nothing about the key: the views show it when they call.
+        else setCheckedKey(apiKey);
+      });
     return () => abort.abort();
-  }, [client, apiKey, health?.auth, rejectKey]);
+  }, [client, apiKey, checking, rejectKey]);
 
   const debounce = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
@@ -207,6 +216,11 @@ export function App() {
                 The edge did not answer: {healthError}. Trying again every {HEALTH_REFRESH_MS / 1000} s.
               </p>
             )}
+          </>
+        ) : checking ? (
+          <>
+            <h1>{title(route)}</h1>
+            <p role="status">Checking the key…</p>
           </>
         ) : needsKey ? (
           <>

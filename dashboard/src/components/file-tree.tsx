@@ -34,7 +34,7 @@ function FolderItems({
         <Folder key={child.path} folder={child} selected={selected} onSelect={onSelect} />
       ))}
       {folder.files.map(({ name, file }) => (
-        <li key={file.path}>
+        <li key={file.path} class="tree-row">
           <button
             type="button"
             class="tree-file"
@@ -42,9 +42,9 @@ function FolderItems({
             title={file.path}
             onClick={() => onSelect(file)}
           >
-            <span>{name}</span>
-            <span class="muted small">{bytes(file.size)}</span>
+            {name}
           </button>
+          <span class="muted small">{bytes(file.size)}</span>
         </li>
       ))}
     </ul>

@@ -5,7 +5,7 @@ export function KeyForm({ error, onKey }: { error: string | null; onKey: (key: s
   const [key, setKey] = useState("");
   return (
     <section aria-labelledby="key-heading" class="card">
-      <h2 id="key-heading">API key needed</h2>
+      <h2 id="key-heading">Sign in</h2>
       <p>This edge needs an API key. It is kept in this tab only (session storage) and sent to this edge alone.</p>
       {error !== null ? (
         <p role="alert" class="error">

@@ -130,12 +130,15 @@ export function PipelineView({ id }: { id: string }) {
       ) : (
         <>
           <Summary view={view} live={live} stream={stream} />
-          {!final ? (
-            <CancelButton
-              id={id}
-              onCancelled={(next) => current.current && setLive({ ...current.current, state: next })}
-            />
-          ) : null}
+          <CancelControl
+            id={id}
+            final={final}
+            onCancelled={(next) => {
+              if (current.current === null) return;
+              current.current = { ...current.current, state: next };
+              setLive(current.current);
+            }}
+          />
           <Stages live={live} />
           <Output live={live} final={final} />
           {live.rounds.length > 0 || live.verification !== null ? <Verification live={live} /> : null}
@@ -165,7 +168,9 @@ function Summary({ view, live, stream }: { view: View; live: LivePipeline; strea
           <dt>State</dt>
           <dd>
             <StateBadge state={live.state} />
-            {live.queuePosition !== null ? ` (position ${live.queuePosition + 1} in the queue)` : ""}
+            {live.state === "QUEUED" && live.queuePosition !== null
+              ? ` (position ${live.queuePosition + 1} in the queue)`
+              : ""}
           </dd>
         </div>
         <div>
@@ -224,37 +229,49 @@ function Summary({ view, live, stream }: { view: View; live: LivePipeline; strea
   );
 }
 
-function CancelButton({ id, onCancelled }: { id: string; onCancelled(state: View["state"]): void }) {
+/** The cancel button while the pipeline runs; what the cancel did stays after it ended. */
+function CancelControl({
+  id,
+  final,
+  onCancelled,
+}: {
+  id: string;
+  final: boolean;
+  onCancelled(state: View["state"]): void;
+}) {
   const { client, report } = useApp();
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  if (final && message === null) return null;
   return (
     <p class="actions">
-      <button
-        type="button"
-        class="danger"
-        disabled={busy}
-        onClick={() => {
-          setBusy(true);
-          setMessage(null);
-          client.pipelines
-            .cancel(id)
-            .then((answer) => {
-              onCancelled(answer.state);
-              setMessage(`Cancelled: the pipeline is ${answer.state}.`);
-            })
-            .catch((failure: unknown) => {
-              const text =
-                failure instanceof AtomicApiError && failure.code === "conflict"
-                  ? "It had already ended."
-                  : report(failure);
-              if (text !== null) setMessage(`Could not cancel: ${text}`);
-            })
-            .finally(() => setBusy(false));
-        }}
-      >
-        Cancel pipeline
-      </button>
+      {final ? null : (
+        <button
+          type="button"
+          class="danger"
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            setMessage(null);
+            client.pipelines
+              .cancel(id)
+              .then((answer) => {
+                onCancelled(answer.state);
+                setMessage(`Cancelled: the pipeline is ${answer.state}.`);
+              })
+              .catch((failure: unknown) => {
+                const text =
+                  failure instanceof AtomicApiError && failure.code === "conflict"
+                    ? "It had already ended."
+                    : report(failure);
+                if (text !== null) setMessage(`Could not cancel: ${text}`);
+              })
+              .finally(() => setBusy(false));
+          }}
+        >
+          Cancel pipeline
+        </button>
+      )}
       <span role="status">{message ?? ""}</span>
     </p>
   );

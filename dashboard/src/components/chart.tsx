@@ -3,6 +3,8 @@ import { bars, linePaths, niceMax, type Series } from "../chart-scale.ts";
 
 const WIDTH = 300;
 const HEIGHT = 100;
+/** Room above the top of the scale, so a line at the maximum is not cut in half by the edge. */
+const HEADROOM = 4;
 
 interface ChartFrameProps {
   title: string;
@@ -26,7 +28,12 @@ function ChartFrame({ title, summary, max, unit, children, legend }: ChartFrameP
           </span>
           <span>0</span>
         </span>
-        <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={summary}>
+        <svg
+          viewBox={`0 ${-HEADROOM} ${WIDTH} ${HEIGHT + HEADROOM}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={summary}
+        >
           <line class="grid" x1="0" y1={HEIGHT / 2} x2={WIDTH} y2={HEIGHT / 2} />
           {children}
         </svg>

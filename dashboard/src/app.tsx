@@ -145,9 +145,19 @@ export function App() {
     };
   }, [ready, apiKey]);
 
+  // A new view starts at its top, with focus on it, as a page load would; a filter or page change
+  // within the list keeps focus on the link that made it.
+  const viewKey = route.view === "pipeline" ? `pipeline/${route.id}` : route.view;
+  const firstView = useRef(true);
   useEffect(() => {
     document.title = `${title(route)} · Atomic Orchestrator`;
-  }, [route.view, route.view === "pipeline" ? route.id : null]);
+    if (firstView.current) {
+      firstView.current = false;
+      return;
+    }
+    scrollTo(0, 0);
+    document.getElementById("main")?.focus({ preventScroll: true });
+  }, [viewKey]);
 
   const acceptKey = (key: string) => {
     storeKey(key);

@@ -77,11 +77,16 @@ export function PipelineView({ id }: { id: string }) {
       attempt = 0;
       while (!signal.aborted) {
         try {
-          setStream("live");
+          // After a failure the page says "reconnecting" until an event proves the stream is back.
+          setStream(attempt === 0 ? "live" : "reconnecting");
           const after = current.current?.lastSeq ?? 0;
           for await (const event of client.pipelines.events(id, { after, signal })) {
             if (current.current !== null) current.current = applyEvent(current.current, event);
-            attempt = 0;
+            if (attempt !== 0) {
+              attempt = 0;
+              setStream("live");
+              setError(null);
+            }
             publish();
           }
           setStream("ended");

@@ -184,6 +184,7 @@ if (!(await edgeReady(60_000))) {
     },
   );
   console.log(`\n[start] Atomic Orchestrator is up: ${edge.url}  (Ctrl-C stops it)`);
+  console.log(`[start] dashboard: open ${edge.url}/ in a browser`);
   // How to try it from another terminal, with the CLI of this checkout.
   const url = edge.url === "http://localhost:8080" ? "" : ` --url ${edge.url}`;
   console.log(

@@ -11,13 +11,14 @@ describe("chart scale", () => {
     expect(niceMax(4100)).toBe(5000);
   });
 
-  it("draws lines with gaps where values are missing", () => {
-    const [path] = linePaths([{ name: "p50", values: [0, 5, null, 10] }], 30, 10, 10);
-    expect(path).toBe("M0 10L10 5M30 0L30 0");
+  it("draws lines through the middle of each bucket, with gaps where values are missing", () => {
+    const [path] = linePaths([{ name: "p50", values: [0, 5, null, 10] }], 40, 10, 10);
+    expect(path).toBe("M5 10L15 5M31 0L39 0");
   });
 
-  it("draws one value as a flat segment and clamps above the max", () => {
-    expect(linePaths([{ name: "a", values: [20] }], 100, 10, 10)).toEqual(["M0 0L100 0"]);
+  it("draws a lone value as a level stroke across its bucket and clamps above the max", () => {
+    expect(linePaths([{ name: "a", values: [20] }], 100, 10, 10)).toEqual(["M10 0L90 0"]);
+    expect(linePaths([{ name: "a", values: [null, null, 5] }], 30, 10, 10)).toEqual(["M21 5L29 5"]);
   });
 
   it("lays bars out side by side from the bottom", () => {

@@ -14,28 +14,26 @@ export function niceMax(value: number): number {
 
 /**
  * SVG path data of each series in a `width` × `height` box, with y growing downwards as SVG's
- * does; a null value breaks the line. A single bucket is drawn as a flat line across, and a value
- * between gaps as a dot (a segment of no length, shown by the round line caps).
+ * does; a null value breaks the line. Each value sits in the middle of its bucket, as the bars of
+ * the bar chart do, and a value with no neighbour is drawn as a short level stroke across its
+ * bucket: a lone point at the edge of the box would not show.
  */
 export function linePaths(series: readonly Series[], width: number, height: number, max: number): string[] {
   const count = Math.max(0, ...series.map((line) => line.values.length));
-  const step = count > 1 ? width / (count - 1) : width;
+  const step = count > 0 ? width / count : width;
   const y = (value: number) => height - (Math.min(value, max) / max) * height;
   return series.map((line) => {
     const parts: string[] = [];
-    let drawing = false;
     line.values.forEach((value, index) => {
-      if (value === null) {
-        drawing = false;
-        return;
-      }
-      const x = count > 1 ? index * step : 0;
-      parts.push(`${drawing ? "L" : "M"}${round(x)} ${round(y(value))}`);
-      const next = line.values[index + 1];
-      // A point with no neighbour would draw nothing: a zero-length segment shows as a dot.
-      if (count === 1) parts.push(`L${round(width)} ${round(y(value))}`);
-      else if (!drawing && (next === null || next === undefined)) parts.push(`L${round(x)} ${round(y(value))}`);
-      drawing = true;
+      if (value === null) return;
+      const x = (index + 0.5) * step;
+      const before = line.values[index - 1];
+      const after = line.values[index + 1];
+      const joined = before !== undefined && before !== null;
+      if (joined) parts.push(`L${round(x)} ${round(y(value))}`);
+      else if (after === undefined || after === null)
+        parts.push(`M${round(x - step * 0.4)} ${round(y(value))}L${round(x + step * 0.4)} ${round(y(value))}`);
+      else parts.push(`M${round(x)} ${round(y(value))}`);
     });
     return parts.join("");
   });

@@ -3,8 +3,11 @@ import { PoolFeed, type FeedStatus } from "./pool-feed.ts";
 
 /** Just enough of a browser WebSocket: the test opens, feeds and closes it. */
 class FakeSocket {
+  static readonly OPEN = 1;
   static all: FakeSocket[] = [];
   readonly url: string;
+  readonly readyState = FakeSocket.OPEN;
+  readonly sent: string[] = [];
   readonly #listeners = new Map<string, ((event: { data?: unknown }) => void)[]>();
   closedWith: number | null = null;
 
@@ -15,6 +18,10 @@ class FakeSocket {
 
   addEventListener(type: string, listener: (event: { data?: unknown }) => void): void {
     this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
+  }
+
+  send(data: string): void {
+    this.sent.push(data);
   }
 
   close(code: number): void {
@@ -128,6 +135,20 @@ describe("PoolFeed", () => {
     expect(statuses.at(-1)).toBe("live");
     expect(overviews).toHaveLength(1);
     expect(changes).toEqual([{ type: "pipelines", changes: [], more: true }]);
+  });
+
+  it("pings an idle socket every 30 s and takes one that stays silent for 65 s for dead", () => {
+    start(null);
+    const socket = FakeSocket.all[0]!;
+    vi.advanceTimersByTime(30_000);
+    expect(socket.sent).toEqual(['{"type":"ping"}']);
+    socket.emit("message", '{"type":"pong"}');
+    vi.advanceTimersByTime(60_000);
+    expect(socket.sent).toHaveLength(3);
+    expect(socket.closedWith).toBeNull();
+    // Nothing heard since the pong 60 s ago: the next tick, past 65 s, gives up on it.
+    vi.advanceTimersByTime(30_000);
+    expect(socket.closedWith).toBe(4000);
   });
 
   it("redials with growing waits after drops, and stops for good", () => {

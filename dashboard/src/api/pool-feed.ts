@@ -7,6 +7,14 @@ import { reconnectDelayMs } from "../backoff.ts";
 
 export type FeedStatus = "connecting" | "live" | "reconnecting";
 
+/**
+ * An idle pool sends nothing, and proxies drop connections that stay silent: a ping every so often
+ * keeps the socket in use (the edge answers it without waking the scheduler), and a socket that
+ * heard nothing, not even its pong, for two of them is taken for dead and dialled again.
+ */
+const PING_EVERY_MS = 30_000;
+const SILENT_FOR_MS = 2 * PING_EVERY_MS + 5_000;
+
 export interface PoolFeedHandlers {
   status(status: FeedStatus): void;
   overview(event: PoolOverviewEvent): void;
@@ -25,6 +33,8 @@ export class PoolFeed {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #attempt = 0;
   #stopped = false;
+  #keepalive: ReturnType<typeof setInterval> | null = null;
+  #heardAt = 0;
 
   constructor(options: { origin: string; pool: string; apiKey: string | null; handlers: PoolFeedHandlers }) {
     const url = new URL("/ws/pool", options.origin);
@@ -43,6 +53,7 @@ export class PoolFeed {
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#stopKeepalive();
     this.#socket?.close(1000);
     this.#socket = null;
   }
@@ -51,7 +62,14 @@ export class PoolFeed {
     if (this.#stopped) return;
     const socket = new WebSocket(this.#url);
     this.#socket = socket;
+    this.#heardAt = Date.now();
+    this.#stopKeepalive();
+    this.#keepalive = setInterval(() => {
+      if (Date.now() - this.#heardAt > SILENT_FOR_MS) socket.close(4000, "silent");
+      else if (socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}');
+    }, PING_EVERY_MS);
     socket.addEventListener("message", (message) => {
+      this.#heardAt = Date.now();
       if (this.#stopped || typeof message.data !== "string") return;
       let parsed;
       try {
@@ -70,11 +88,17 @@ export class PoolFeed {
     socket.addEventListener("close", () => {
       if (this.#stopped || this.#socket !== socket) return;
       this.#socket = null;
+      this.#stopKeepalive();
       this.#handlers.status("reconnecting");
       this.#timer = setTimeout(() => {
         this.#timer = null;
         this.#dial();
       }, reconnectDelayMs(this.#attempt++));
     });
+  }
+
+  #stopKeepalive(): void {
+    if (this.#keepalive !== null) clearInterval(this.#keepalive);
+    this.#keepalive = null;
   }
 }

@@ -218,6 +218,37 @@ describe.runIf(docker.available)("the dashboard in Chromium", () => {
     await watched.close();
   });
 
+  it("shows each verification round with its test counts and failures, markup in them as text", async () => {
+    const pinned = ["def test_always_fails():", '    assert "<b onmouseover=alert(1)>bold</b>" == "plain"', ""].join(
+      "\n",
+    );
+    const id = await start("Write a Python function fibonacci(n)", {
+      language: "python",
+      verify: true,
+      max_repairs: 1,
+      tests: [{ path: "test_pinned.py", content: pinned }],
+    });
+    const watched = await open(`#/pipelines/${id}`);
+    const page = watched.page;
+    expect(await finalState(id)).toBe("COMPLETED");
+    const view = (await getJson(`${stack.edge.url}/api/pipelines/${id}`)).body;
+    expect(view.verified).toBe(false);
+    const rounds = view.verification.rounds as Array<{ round: number; tests: { passed: number; failed: number } }>;
+    expect(rounds.length).toBe(2);
+    const section = page.getByRole("region", { name: "Verification" });
+    for (const round of rounds) {
+      await section.getByRole("heading", { name: `Round ${round.round}: failed` }).waitFor();
+      await section.getByText(`${round.tests.passed} passed, ${round.tests.failed} failed`).first().waitFor();
+    }
+    await section.getByText("after 1 of 1 repairs").waitFor();
+    await section.getByText("test_always_fails").first().waitFor();
+    await section.getByText("<b onmouseover=alert(1)>bold</b>").first().waitFor();
+    expect(await section.locator("b").count()).toBe(0);
+    await watched.screenshot("pipeline-verification");
+    noProblems(watched);
+    await watched.close();
+  });
+
   it("runs code in the sandbox from the form and shows its output, exit status and time", async () => {
     const watched = await open("#/sandbox");
     const page = watched.page;

@@ -36,6 +36,15 @@ export function healthOf(
     docker: linked.some((agent) => agent.health.docker.status === "available") ? "available" : "unavailable",
     uptime_ms: edge.uptime_ms,
     agents_connected: linked.length,
+    sandbox_runtimes: [
+      ...new Set(
+        linked.flatMap((agent) =>
+          agent.health.docker.status === "available" && agent.health.docker.runtime !== undefined
+            ? [agent.health.docker.runtime]
+            : [],
+        ),
+      ),
+    ].sort(),
     auth: edge.auth,
     version: VERSION,
   };
@@ -58,6 +67,7 @@ export function statusOf(snapshot: MetricsSnapshot): StatusResponse {
       running: agent.running,
       llm: agent.health.llm.status,
       docker: agent.health.docker.status,
+      sandbox_runtime: agent.health.docker.status === "available" ? (agent.health.docker.runtime ?? null) : null,
       connected_at: new Date(agent.connected_at).toISOString(),
       last_heartbeat_at: agent.last_heartbeat_at === null ? null : new Date(agent.last_heartbeat_at).toISOString(),
     })),

@@ -35,6 +35,8 @@ export const AgentHealth = z.object({
   docker: z.object({
     status: z.enum(["available", "unavailable"]),
     detail: z.string().max(1024).optional(),
+    /** The container runtime its sandbox runs under (`runc`, `runsc`); absent from older host-agents. */
+    runtime: z.string().max(64).optional(),
   }),
 });
 export type AgentHealth = z.infer<typeof AgentHealth>;

@@ -291,6 +291,8 @@ export const HealthResponse = z.object({
   docker: z.enum(["available", "unavailable"]),
   uptime_ms: z.number().int().nonnegative(),
   agents_connected: z.number().int().nonnegative(),
+  /** The distinct sandbox runtimes (`runc`, `runsc`) of the linked host-agents whose Docker is available. */
+  sandbox_runtimes: z.array(z.string()),
   auth: z.enum(["open", "api_keys"]),
   version: z.string(),
 });
@@ -359,6 +361,8 @@ export const AgentSummary = z.object({
   running: z.number().int().nonnegative(),
   llm: z.string(),
   docker: z.string(),
+  /** The runtime its sandbox containers run under (`runc`, `runsc`); null when it has no Docker or does not say. */
+  sandbox_runtime: z.string().nullable(),
   /** When its current link opened (ISO 8601). */
   connected_at: z.string(),
   /** When the edge last heard its heartbeat (ISO 8601); null before the first since the edge started. */

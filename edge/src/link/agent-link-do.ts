@@ -316,25 +316,64 @@ export class AgentLinkDO extends DurableObject<Env> {
   // ---------------------------------------------------------------- alarm: heartbeats and grace
 
   override async alarm(): Promise<void> {
+    await this.#inspect();
+  }
+
+  /**
+   * The scheduler asks after an agent it has not heard from in a while (its own sweep, in case
+   * this object's alarm was lost): the same checks as the alarm. `unknown` when this link holds
+   * no agent (never linked, or lost and forgotten), which the scheduler then forgets too.
+   */
+  async check(): Promise<"linked" | "waiting" | "unknown"> {
+    return this.#inspect();
+  }
+
+  async #inspect(): Promise<"linked" | "waiting" | "unknown"> {
     const link = this.#link;
-    if (!link) return;
+    if (!link) return "unknown";
     const now = Date.now();
     if (!link.connected && link.disconnected_at !== null) {
-      if (now < link.disconnected_at + this.#config.ATOMIC_AGENT_GRACE_MS) return this.#armAlarm();
-      this.#log.warn("agent did not come back in its grace period; placing its jobs again", {
-        jobs: this.#jobs().length,
-      });
-      for (const job of this.#jobs()) await this.#handBack(job, "the host-agent vanished");
-      await this.#scheduler().agentGone(link.agent_id);
-      return;
+      if (now < link.disconnected_at + this.#config.ATOMIC_AGENT_GRACE_MS) {
+        await this.#armAlarm();
+        return "waiting";
+      }
+      await this.#lost(link);
+      return this.#link ? "waiting" : "unknown";
     }
     const ws = this.#currentSocket();
+    if (link.connected && !ws) {
+      // Saved as linked, but no socket: the runtime restarted (or the object moved) under a link
+      // that never came back. Without this it would stay "connected" forever, a ghost that holds
+      // its jobs and counts toward placement; now its grace period starts.
+      await this.#disconnected("no socket after a restart of the edge");
+      return "waiting";
+    }
     if (link.connected && ws && now - this.#lastSeen > this.#config.ATOMIC_HEARTBEAT_MS * HEARTBEAT_MISSES) {
       closeQuietly(ws, 1011, "heartbeat timeout");
       await this.#disconnected("no heartbeat");
-      return;
+      return "waiting";
     }
     await this.#armAlarm();
+    return link.connected ? "linked" : "waiting";
+  }
+
+  /**
+   * The grace period is over: every job goes back to its owner to be placed again, the scheduler
+   * forgets the agent, and so does this object (its saved link is deleted), unless a new socket
+   * of the agent is already open and about to say hello.
+   */
+  async #lost(link: LinkState): Promise<void> {
+    this.#log.warn("agent did not come back in its grace period; placing its jobs again", {
+      jobs: this.#jobs().length,
+      grace_ms: this.#config.ATOMIC_AGENT_GRACE_MS,
+    });
+    for (const job of this.#jobs()) await this.#handBack(job, "the host-agent vanished");
+    await this.#scheduler().agentGone(link.agent_id);
+    if (this.#currentSocket() === null) {
+      this.#sql.exec("DELETE FROM link");
+      this.#link = null;
+      await this.ctx.storage.deleteAlarm();
+    }
   }
 
   async #armAlarm(): Promise<void> {

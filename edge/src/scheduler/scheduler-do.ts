@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { HEARTBEAT_MISSES } from "../../../shared/src/index.ts";
 import type { AgentHealth, ErrorBody, PipelineChange, PoolOverviewEvent, Priority } from "../../../shared/src/index.ts";
 import { authMode } from "../access/api-keys.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
@@ -44,6 +45,10 @@ export class SchedulerDO extends DurableObject<Env> {
   #index!: PipelineIndex;
   readonly #recent = new RecentWindow();
   readonly #feed: PoolFeed;
+  /** When this object started: an agent not heard from since is as old as this. */
+  readonly #startedAt = Date.now();
+  /** When the sweep last asked each silent agent's link about it (in memory). */
+  readonly #checkedAt = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,6 +74,8 @@ export class SchedulerDO extends DurableObject<Env> {
       );
       this.#metrics = new PoolMetrics(sql);
       this.#index = new PipelineIndex(sql);
+      // Agents saved from before a restart are swept if their links never speak again.
+      await this.#armAlarm();
     });
   }
 
@@ -187,7 +194,10 @@ export class SchedulerDO extends DurableObject<Env> {
     if (this.#placement.releaseJob(job)) await this.#placement.placeWaiting();
   }
 
-  /** Reports every waiting job no agent took in time to its owner. */
+  /**
+   * Reports every waiting job no agent took in time to its owner, and sweeps agents that have
+   * been silent past their heartbeat timeout and grace period.
+   */
   override async alarm(): Promise<void> {
     for (const spec of this.#placement.expire(Date.now())) {
       this.#log.warn("no agent took the job in time", { job_id: spec.job_id, wait_ms: spec.wait_ms });
@@ -201,12 +211,51 @@ export class SchedulerDO extends DurableObject<Env> {
           this.#log.error("could not report an unplaced job", { job_id: spec.job_id, error: err }),
         );
     }
+    await this.#sweepAgents(Date.now());
     await this.#armAlarm();
   }
 
   async #armAlarm(): Promise<void> {
-    const next = this.#placement.nextExpiry();
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    const times = [this.#placement.nextExpiry(), this.#nextSweep()].filter((t): t is number => t !== null);
+    if (times.length > 0) await this.ctx.storage.setAlarm(Math.min(...times));
+  }
+
+  /** How long an agent may stay silent before the sweep asks its link about it. */
+  get #silenceMs(): number {
+    return this.#config.ATOMIC_HEARTBEAT_MS * HEARTBEAT_MISSES + this.#config.ATOMIC_AGENT_GRACE_MS;
+  }
+
+  #heardAt(agent: { agent_id: string; last_heartbeat_at: number | null }): number {
+    return Math.max(agent.last_heartbeat_at ?? 0, this.#checkedAt.get(agent.agent_id) ?? 0, this.#startedAt);
+  }
+
+  #nextSweep(): number | null {
+    let next: number | null = null;
+    for (const agent of this.#agents.all()) {
+      const due = this.#heardAt(agent) + this.#silenceMs;
+      next = next === null ? due : Math.min(next, due);
+    }
+    return next;
+  }
+
+  /**
+   * Each agent's link normally reports its own loss (its alarm). Should that never come (an alarm
+   * lost with a restart), the scheduler asks the link of every agent it has not heard from in a
+   * heartbeat timeout plus a grace period; a link that holds no agent is forgotten here too, so
+   * no ghost keeps counting toward placement.
+   */
+  async #sweepAgents(now: number): Promise<void> {
+    for (const agent of this.#agents.all()) {
+      if (this.#heardAt(agent) + this.#silenceMs > now) continue;
+      this.#checkedAt.set(agent.agent_id, now);
+      const state = await this.env.AGENT_LINK.getByName(agent.agent_id)
+        .check()
+        .catch((error: unknown) => {
+          this.#log.warn("could not ask an agent's link about it", { agent_id: agent.agent_id, error });
+          return null;
+        });
+      if (state === "unknown" && this.#agents.get(agent.agent_id)) await this.agentGone(agent.agent_id);
+    }
   }
 
   // ---------------------------------------------------------------- agents
@@ -226,6 +275,7 @@ export class SchedulerDO extends DurableObject<Env> {
     this.#log.info("agent linked", { agent_id: up.agent_id, capacity: up.capacity, kinds: up.kinds });
     this.#feed.changed();
     await this.#placement.placeWaiting();
+    await this.#armAlarm();
   }
 
   async agentStatus(
@@ -240,6 +290,7 @@ export class SchedulerDO extends DurableObject<Env> {
   /** The agent's grace period is over: forget it and the slots of the jobs it had. */
   async agentGone(agentId: string): Promise<void> {
     this.#agents.remove(agentId);
+    this.#checkedAt.delete(agentId);
     this.#placement.agentGone(agentId);
     this.#log.info("agent gone", { agent_id: agentId });
     this.#feed.changed();

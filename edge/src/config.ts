@@ -35,6 +35,7 @@ export const EdgeConfigSchema = z.object({
   ATOMIC_MAX_BODY_BYTES: int("ATOMIC_MAX_BODY_BYTES", 1_048_576, 1024, 104_857_600),
   ATOMIC_MAX_SUBSCRIBERS: int("ATOMIC_MAX_SUBSCRIBERS", 2_000, 1, 32_000),
   ATOMIC_PIPELINE_RETENTION_HOURS: int("ATOMIC_PIPELINE_RETENTION_HOURS", 24, 1, 24 * 365),
+  ATOMIC_IDEMPOTENCY_TTL_S: int("ATOMIC_IDEMPOTENCY_TTL_S", 86_400, 1, 30 * 86_400),
   ATOMIC_MAX_ATTEMPTS: int("ATOMIC_MAX_ATTEMPTS", 5, 1, 100),
   /** The most repair rounds a verified pipeline gets, whatever its `metadata.max_repairs` asks. */
   ATOMIC_MAX_REPAIRS: int("ATOMIC_MAX_REPAIRS", 5, 0, 10),

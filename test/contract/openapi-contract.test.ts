@@ -137,6 +137,16 @@ describe("pipelines", () => {
       headers: { "Content-Encoding": "gzip" },
     });
     expectError(encoded, "unsupported_media_type");
+    const keyed = { headers: { "Idempotency-Key": "contract-generate", Prefer: "respond-async" } };
+    const firstKeyed = await call(open, "POST", "/api/generate", { ...keyed, body: { prompt: "keyed" } });
+    expect(firstKeyed.status).toBe(202);
+    const replayed = await call(open, "POST", "/api/generate", { ...keyed, body: { prompt: "keyed" } });
+    expect(replayed.headers.get("Idempotent-Replayed")).toBe("true");
+    expectError(
+      await call(open, "POST", "/api/generate", { ...keyed, body: { prompt: "other" } }),
+      "idempotency_key_reused",
+    );
+    llm.generate(await llm.nextJob(), PROGRAM);
 
     for (const code of ["invalid_request", "internal", "llm_error", "timeout"] as const) {
       const failed = await failedGenerate(code);
@@ -252,6 +262,15 @@ describe("POST /api/execute", () => {
       headers: { "Content-Encoding": "gzip" },
     });
     expectError(encoded, "unsupported_media_type");
+    const keyed = { headers: { "Idempotency-Key": "contract-execute" } };
+    const first = call(open, "POST", "/api/execute", { ...keyed, body: { language: "python", code: "1" } });
+    sandbox.result(await sandbox.nextJob("sandbox.execute"), 0, SANDBOX_RESULT);
+    expect((await first).status).toBe(200);
+    const replayed = await call(open, "POST", "/api/execute", { ...keyed, body: { language: "python", code: "1" } });
+    contract.check("POST", "/api/execute", replayed);
+    expect(replayed.headers.get("Idempotent-Replayed")).toBe("true");
+    const reused = await call(open, "POST", "/api/execute", { ...keyed, body: { language: "python", code: "2" } });
+    expectError(reused, "idempotency_key_reused");
   });
 });
 

@@ -54,9 +54,9 @@ export function createApp(): Hono<AppEnv> {
       .filter(Boolean);
     return cors({
       origin: origins.includes("*") ? "*" : origins,
-      allowHeaders: ["Content-Type", "Authorization", "Prefer", "Last-Event-ID", "X-Request-Id"],
+      allowHeaders: ["Content-Type", "Authorization", "Prefer", "Last-Event-ID", "X-Request-Id", "Idempotency-Key"],
       allowMethods: ["GET", "POST", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "Location"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "Location", "Idempotent-Replayed"],
       maxAge: 600,
     })(c, next);
   });

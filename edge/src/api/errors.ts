@@ -25,14 +25,16 @@ export class ApiError extends Error {
   }
 }
 
-/** `{success:false, error:{code,message}, request_id}` with the code's status. */
-export function errorResponse(c: Context, error: ApiError): Response {
+/** `{success:false, error:{code,message}, request_id, ...extra}`: the body of an error answer. */
+export function errorBody(c: Context, error: ApiError): Record<string, unknown> {
   const requestId = c.get("requestId") ?? "";
+  return { success: false, error: { code: error.code, message: error.message }, request_id: requestId, ...error.extra };
+}
+
+/** The error's body with the code's status. */
+export function errorResponse(c: Context, error: ApiError): Response {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-  return c.json(
-    { success: false, error: { code: error.code, message: error.message }, request_id: requestId, ...error.extra },
-    error.status as 400,
-  );
+  return c.json(errorBody(c, error), error.status as 400);
 }
 
 /** Names every field a body got wrong, so the caller can fix all of them at once. */

@@ -112,6 +112,13 @@ export function parameters(): Record<string, unknown> {
       schema: { type: "string" },
       example: "respond-async",
     },
+    IdempotencyKey: {
+      name: "Idempotency-Key",
+      in: "header",
+      description:
+        "Makes a retry safe: the same key with the same body (within ATOMIC_IDEMPOTENCY_TTL_S, per API key) answers with the first request's pipeline or run and `Idempotent-Replayed: true`; with another body, 422. 1-255 visible ASCII characters.",
+      schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[!-~]+$" },
+    },
     Upgrade: {
       name: "Upgrade",
       in: "header",

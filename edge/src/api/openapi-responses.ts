@@ -15,7 +15,9 @@ const MEANING: Record<ErrorCode, string> = {
   queue_full: "the pool's queue holds ATOMIC_MAX_QUEUE_SIZE pipelines; retry after `Retry-After` seconds",
   rate_limited:
     "over ATOMIC_RATE_LIMIT_PER_MIN requests a minute with this key, or over ATOMIC_MAX_SUBSCRIBERS on one pipeline",
-  conflict: "the pipeline already ended",
+  conflict:
+    "the pipeline already ended, or the first request with this Idempotency-Key has not got as far as its retry needs yet (retry after `Retry-After`)",
+  idempotency_key_reused: "this Idempotency-Key was first used with a different request",
   no_agent: "no host-agent took the work within ATOMIC_AGENT_WAIT_MS",
   agent_lost: "the host-agent running it went away, as often as ATOMIC_MAX_ATTEMPTS allows",
   agent_error: "the host-agent failed the job",
@@ -39,6 +41,10 @@ export const HEADERS = {
   RateLimitLimit: {
     description: "Requests a minute this key may make (ATOMIC_RATE_LIMIT_PER_MIN); sent when keys and a limit are set.",
     schema: { type: "integer", minimum: 1 },
+  },
+  IdempotentReplayed: {
+    description: "`true` when this is the answer of an earlier request with the same `Idempotency-Key`.",
+    schema: { type: "string", enum: ["true"] },
   },
   RateLimitRemaining: {
     description: "Requests this key has left in the current minute.",

@@ -27,6 +27,8 @@ const NO_PIPELINE: ErrorGroup = [["not_found"], ["ErrorResponse"]];
 const BAD_POOL: ErrorGroup = [["invalid_request"], ["ErrorResponse"]];
 const UPGRADE: ErrorGroup = [["upgrade_required"], ["ErrorResponse"]];
 
+const replayed = { $ref: "#/components/headers/IdempotentReplayed" };
+
 function paths(schemas: GeneratedSchemas): Record<string, Record<string, unknown>> {
   const sse = sseContent();
   const pipelineView = json("The pipeline.", ref("PipelineView"));
@@ -40,22 +42,23 @@ function paths(schemas: GeneratedSchemas): Record<string, Record<string, unknown
           'Waits for the pipeline and answers its result (or its error, with `pipeline_id` and `state`). `Prefer: respond-async` or `"async": true` answers 202 at once; `Accept: text/event-stream` streams its events as SSE instead.',
         access: "apiKey",
         body: true,
-        parameters: [param("Prefer")],
+        parameters: [param("Prefer"), param("IdempotencyKey")],
         requestBody: jsonBody(ref("GenerateRequest")),
         responses: {
           "200": {
             description:
               "The pipeline completed (JSON), or its events as they happen (SSE, with `Accept: text/event-stream`).",
-            headers: STREAM_HEADERS,
+            headers: { ...STREAM_HEADERS, "Idempotent-Replayed": replayed },
             content: { "application/json": { schema: ref("GenerateResponse") }, ...sse },
           },
           "202": json("Accepted: follow the links.", ref("GenerateAccepted"), {
             Location: { description: "The pipeline (`links.self`).", required: true, schema: { type: "string" } },
+            "Idempotent-Replayed": replayed,
           }),
         },
         errors: [
           [ERROR_BODY, ["ErrorResponse"]],
-          [["unsupported_media_type", "queue_full"], ["ErrorResponse"]],
+          [["unsupported_media_type", "queue_full", "conflict", "idempotency_key_reused"], ["ErrorResponse"]],
           PIPELINE_FAILURES,
         ],
       }),
@@ -69,12 +72,16 @@ function paths(schemas: GeneratedSchemas): Record<string, Record<string, unknown
           "`limits` may lower the host's defaults and raise them up to the host's maxima (400 above). Errors from the host carry the run's `execution_id`.",
         access: "apiKey",
         body: true,
-        parameters: [param("Pool")],
+        parameters: [param("Pool"), param("IdempotencyKey")],
         requestBody: jsonBody(ref("ExecuteRequest")),
-        responses: { "200": json("The run ended (whatever its exit code).", ref("ExecuteResponse")) },
+        responses: {
+          "200": json("The run ended (whatever its exit code).", ref("ExecuteResponse"), {
+            "Idempotent-Replayed": replayed,
+          }),
+        },
         errors: [
           [ERROR_BODY, ["ErrorResponse"]],
-          [["unsupported_media_type"], ["ErrorResponse"]],
+          [["unsupported_media_type", "conflict", "idempotency_key_reused"], ["ErrorResponse"]],
           [
             [
               "invalid_request",

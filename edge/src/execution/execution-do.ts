@@ -8,14 +8,9 @@ import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome
 import type { JobOwnerApi } from "../jobs/owner.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import type { FinishedExecution } from "../scheduler/reports.ts";
+import { RESULT_GRACE_MS, runDeadlineMs } from "./run-deadline.ts";
 
 export type ExecutionOutcome = { ok: true; result: ExecuteResult } | { ok: false; error: ErrorBody };
-
-/**
- * How long past its job's deadline a run waits before the edge answers it: the host-agent stops
- * the job at that deadline and its own timeout result normally arrives within this.
- */
-const RESULT_GRACE_MS = 5_000;
 
 interface Run extends TrackedJob {
   execution_id: string;
@@ -87,8 +82,7 @@ export class ExecutionDO extends DurableObject<Env> implements JobOwnerApi {
     const run = this.#runs.get(jobId);
     if (!run) return;
     const attempt = run.attempt;
-    const timeoutSeconds = run.request.limits?.timeout_seconds ?? 300;
-    const deadlineMs = Math.ceil(timeoutSeconds * 1000) + this.#config.ATOMIC_EXECUTE_SLACK_MS;
+    const deadlineMs = runDeadlineMs(run.request, this.#config.ATOMIC_EXECUTE_SLACK_MS);
     const placed = await this.env.SCHEDULER.getByName(run.pool).placeJob({
       job_id: jobId,
       attempt,

@@ -1,7 +1,10 @@
 import { Hono, type Context } from "hono";
-import type { GenerateAccepted, GenerateResponse } from "../../../../shared/src/index.ts";
+import type { GenerateAccepted, GenerateResponse, PipelineState } from "../../../../shared/src/index.ts";
 import { FINAL_STATES, GenerateRequest } from "../../../../shared/src/index.ts";
+import type { Caller } from "../../access/caller.ts";
+import { claimIdempotencyKey } from "../../idempotency/idempotent-request.ts";
 import { pipelineLinks } from "../../pipeline/links.ts";
+import type { PipelineDO } from "../../pipeline/pipeline-do.ts";
 import type { AppEnv } from "../context.ts";
 import { ApiError, describeZodError, readJson } from "../errors.ts";
 
@@ -16,18 +19,29 @@ export const generateRoutes = new Hono<AppEnv>();
  * streams the pipeline's events as SSE.
  */
 generateRoutes.post("/api/generate", async (c) => {
-  const parsed = GenerateRequest.safeParse(await readJson(c));
+  const raw = await readJson(c);
+  const parsed = GenerateRequest.safeParse(raw);
   if (!parsed.success) throw new ApiError("invalid_request", describeZodError(parsed.error));
   const request = parsed.data;
   const requestId = c.get("requestId");
-  const id = crypto.randomUUID();
+  const keyed = await claimIdempotencyKey(c, "POST /api/generate", raw, crypto.randomUUID());
+  const id = keyed.kind === "unkeyed" ? crypto.randomUUID() : keyed.key.id;
   const stub = c.env.PIPELINE.getByName(id);
-  const created = await stub.create({ id, request_id: requestId, request, owner: c.get("caller").owner });
-  if (!created.ok) {
-    const headers: Record<string, string> = created.retry_after_s
-      ? { "Retry-After": String(created.retry_after_s) }
-      : {};
-    throw new ApiError(created.error.code, created.error.message, { headers });
+  let state: PipelineState;
+  if (keyed.kind === "retry") {
+    // The same request again: it answers with the first one's pipeline, as that one would.
+    state = await firstPipelineState(stub, c.get("caller"));
+  } else {
+    const created = await stub.create({ id, request_id: requestId, request, owner: c.get("caller").owner });
+    if (!created.ok) {
+      // Refused before the pipeline existed: a retry with the key may try again.
+      if (keyed.kind === "first") await keyed.key.release();
+      const headers: Record<string, string> = created.retry_after_s
+        ? { "Retry-After": String(created.retry_after_s) }
+        : {};
+      throw new ApiError(created.error.code, created.error.message, { headers });
+    }
+    state = created.view.state;
   }
   c.get("log").info("pipeline created", { pipeline_id: id, priority: request.priority ?? "normal" });
 
@@ -37,7 +51,7 @@ generateRoutes.post("/api/generate", async (c) => {
   }
 
   const prefersAsync = /\brespond-async\b/i.test(c.req.header("Prefer") ?? "");
-  if (request.async === true || prefersAsync) return accepted(c, id, created.view.state);
+  if (request.async === true || prefersAsync) return accepted(c, id, state);
 
   const done = await stub.waitForFinish(SYNC_WAIT_MS);
   if (!done) throw new ApiError("internal", "the pipeline vanished while it ran");
@@ -63,6 +77,29 @@ generateRoutes.post("/api/generate", async (c) => {
   };
   return c.json(body);
 });
+
+/** How long a retry waits for the first request with its key to have created the pipeline. */
+const FIRST_CREATE_WAIT_MS = 5_000;
+
+/**
+ * The state of the pipeline a retry's key names. The first request creates it a moment after it
+ * claims the key, so a retry that comes at once waits for it; one that never appears is a 409.
+ */
+async function firstPipelineState(stub: DurableObjectStub<PipelineDO>, caller: Caller): Promise<PipelineState> {
+  const deadline = Date.now() + FIRST_CREATE_WAIT_MS;
+  for (;;) {
+    const view = await stub.view(caller);
+    if (view) return view.state;
+    if (Date.now() > deadline) {
+      throw new ApiError(
+        "conflict",
+        "the first request with this Idempotency-Key has not created its pipeline yet; retry in a moment",
+        { headers: { "Retry-After": "1" } },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function accepted(c: Context<AppEnv>, id: string, state: GenerateAccepted["state"]): Response {
   const links = pipelineLinks(id);

@@ -27,6 +27,11 @@ export const EdgeConfigSchema = z.object({
   ATOMIC_CORS_ORIGINS: z.string().default("*"),
   ATOMIC_MAX_QUEUE_SIZE: int("ATOMIC_MAX_QUEUE_SIZE", 1000, 1, 1_000_000),
   ATOMIC_MAX_CONCURRENT: int("ATOMIC_MAX_CONCURRENT", 10, 1, 100_000),
+  /**
+   * Pipelines one API key may run at once per pool (0: no cap beyond ATOMIC_MAX_CONCURRENT). Keys
+   * take turns for free slots either way; a cap also keeps slots free for keys yet to come.
+   */
+  ATOMIC_MAX_RUNNING_PER_KEY: int("ATOMIC_MAX_RUNNING_PER_KEY", 0, 0, 100_000),
   ATOMIC_AGENT_WAIT_MS: int("ATOMIC_AGENT_WAIT_MS", 30_000, 0, 3_600_000),
   ATOMIC_STAGE_TIMEOUT_MS: int("ATOMIC_STAGE_TIMEOUT_MS", 300_000, 100, 86_400_000),
   ATOMIC_STAGE_RETRIES: int("ATOMIC_STAGE_RETRIES", 2, 0, 20),

@@ -53,6 +53,7 @@ const overview = {
     max_concurrent: 10,
     max_queue_size: 1000,
     queue_by_priority: { high: 0, normal: 0, low: 0 },
+    tenants: [],
     agents: [],
   },
   metrics: {

@@ -201,6 +201,7 @@ function snapshot(
     active_pipelines: 2,
     queue_size: 4,
     queue_by_priority: { high: 1, normal: 2, low: 1 },
+    tenants: [],
     jobs_waiting: 5,
     jobs_running: 6,
     max_concurrent: 8,

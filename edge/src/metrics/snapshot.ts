@@ -56,6 +56,8 @@ export interface MetricsSnapshot {
   active_pipelines: number;
   queue_size: number;
   queue_by_priority: { high: number; normal: number; low: number };
+  /** Pipelines running and queued per API key (owner id; null for an open edge's). */
+  tenants: Array<{ owner: string | null; running: number; queued: number }>;
   jobs_waiting: number;
   jobs_running: number;
   max_concurrent: number;

@@ -58,6 +58,7 @@ export function statusOf(snapshot: MetricsSnapshot): StatusResponse {
     max_concurrent: snapshot.max_concurrent,
     max_queue_size: snapshot.max_queue_size,
     queue_by_priority: snapshot.queue_by_priority,
+    tenants: snapshot.tenants,
     agents: snapshot.agents.map((agent) => ({
       agent_id: agent.agent_id,
       connected: agent.connected,

@@ -64,6 +64,7 @@ export class SchedulerDO extends DurableObject<Env> {
       this.#admission = new Admission(sql, {
         maxConcurrent: this.#config.ATOMIC_MAX_CONCURRENT,
         maxQueued: this.#config.ATOMIC_MAX_QUEUE_SIZE,
+        maxRunningPerKey: this.#config.ATOMIC_MAX_RUNNING_PER_KEY,
       });
       this.#agents = new AgentRegistry(sql);
       this.#placement = new JobPlacement(
@@ -90,13 +91,22 @@ export class SchedulerDO extends DurableObject<Env> {
     prompt: string;
   }): Promise<EnqueueOutcome> {
     if (this.#admission.isRunning(input.pipeline_id)) return { status: "admitted", position: 0 };
-    const outcome = this.#admission.enqueue(input.pipeline_id, input.priority, () =>
+    let outcome = this.#admission.enqueue(input.pipeline_id, input.priority, input.owner, () =>
       retryAfterSeconds(
         this.#metrics.meanSeconds(pipelineHistogram("COMPLETED")) ?? 1,
         this.#admission.queued,
         this.#config.ATOMIC_MAX_CONCURRENT,
       ),
     );
+    // Slots may be free while the queue holds only pipelines of keys at their cap: this one, or
+    // (after a restart with other limits) some of those, may start now.
+    const others: string[] = [];
+    if (outcome.status === "queued") {
+      for (const id of this.#admission.pump()) {
+        if (id === input.pipeline_id) outcome = { status: "admitted", position: 0 };
+        else others.push(id);
+      }
+    }
     this.#metrics.count(outcome.status === "full" ? "rejected_requests" : "total_requests");
     if (outcome.status !== "full") {
       this.#index.queued({
@@ -113,6 +123,7 @@ export class SchedulerDO extends DurableObject<Env> {
         input.owner,
       );
     } else this.#feed.changed();
+    this.#started(others);
     return outcome;
   }
 
@@ -134,12 +145,7 @@ export class SchedulerDO extends DurableObject<Env> {
       this.#metrics.countVerification(finished.verification.status, finished.verification.repairs);
     this.#recent.pipelineEnded(Date.now(), finished.state, finished.latency_ms);
     this.#pipelineChanged({ pipeline_id: finished.pipeline_id, change: "finished", state: finished.state });
-    for (const id of this.#admission.pump()) {
-      this.#pipelineChanged({ pipeline_id: id, change: "started", state: null });
-      this.env.PIPELINE.getByName(id)
-        .admit()
-        .catch((error: unknown) => this.#log.error("could not admit pipeline", { pipeline_id: id, error }));
-    }
+    this.#started(this.#admission.pump());
     this.#index.finished(
       finished.pipeline_id,
       {
@@ -151,6 +157,16 @@ export class SchedulerDO extends DurableObject<Env> {
       finished.finished_at + this.#config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000,
     );
     if (freed) await this.#placement.placeWaiting();
+  }
+
+  /** Tells queued pipelines the admission let in that they may start. */
+  #started(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.#pipelineChanged({ pipeline_id: id, change: "started", state: null });
+      this.env.PIPELINE.getByName(id)
+        .admit()
+        .catch((error: unknown) => this.#log.error("could not admit pipeline", { pipeline_id: id, error }));
+    }
   }
 
   /** The pool's recent pipelines, newest first (`GET /api/pipelines`). */
@@ -360,6 +376,7 @@ export class SchedulerDO extends DurableObject<Env> {
       active_pipelines: this.#admission.running,
       queue_size: this.#admission.queued,
       queue_by_priority: this.#admission.queuedByPriority(),
+      tenants: this.#admission.tenants(),
       jobs_waiting: this.#placement.waiting,
       jobs_running: agents.reduce((sum, a) => sum + a.running, 0),
       max_concurrent: this.#config.ATOMIC_MAX_CONCURRENT,

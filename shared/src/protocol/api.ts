@@ -14,6 +14,7 @@ import {
 import { SandboxFile } from "./sandbox.ts";
 import { utf8Length } from "../utf8.ts";
 import { Verification } from "./verification.ts";
+import { WebhookDelivery, WebhookUrl } from "./webhooks.ts";
 
 function depthOf(value: unknown, depth = 0): number {
   if (value === null || typeof value !== "object") return depth;
@@ -99,6 +100,8 @@ export const GenerateMetadata = z
     pool: PoolName.optional(),
     /** Only host-agents whose labels include all of these take the jobs. */
     labels: Labels.optional(),
+    /** Where to POST a signed event when the pipeline ends (completed, failed or cancelled). */
+    webhook: WebhookUrl.optional(),
   })
   .superRefine((metadata, ctx) => {
     // Pinned tests have limits of their own; the rest of the metadata is bounded here.
@@ -241,6 +244,8 @@ export const PipelineView = z.object({
   export: ExportOutcome.nullable(),
   error: ErrorBody.nullable(),
   links: PipelineLinks,
+  /** The completion webhook and every delivery attempt; null when the pipeline has none. */
+  webhook: WebhookDelivery.nullable(),
 });
 export type PipelineView = z.infer<typeof PipelineView>;
 
@@ -378,6 +383,17 @@ export const StatusResponse = z.object({
   max_concurrent: z.number().int().positive(),
   max_queue_size: z.number().int().positive(),
   queue_by_priority: z.object({ high: z.number(), normal: z.number(), low: z.number() }),
+  /**
+   * Pipelines running and queued per API key, for every key with one: `owner` is the key's id as
+   * the API names owners (never the key), null for pipelines made while the edge was open.
+   */
+  tenants: z.array(
+    z.object({
+      owner: z.string().nullable(),
+      running: z.number().int().nonnegative(),
+      queued: z.number().int().nonnegative(),
+    }),
+  ),
   agents: z.array(AgentSummary),
 });
 export type StatusResponse = z.infer<typeof StatusResponse>;

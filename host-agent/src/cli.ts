@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type HostAgentConfig } from "./config.ts";
 import { HostAgent } from "./host-agent.ts";
 import { createLlmClient } from "./ipc/index.ts";
 import { createLogger } from "./log.ts";
+import { SandboxRuntimeError } from "./sandbox/errors.ts";
 import { StopSignals } from "./stop-signals.ts";
 
 const NAME = "atomic-host-agent";
@@ -113,5 +114,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // ATOMIC_SANDBOX_RUNTIME names a runtime the engine lacks: a configuration error, said plainly.
+  if (error instanceof SandboxRuntimeError) fail(`invalid configuration: ${error.message}`, 2);
   fail(error instanceof Error ? (error.stack ?? error.message) : String(error), 1);
 });

@@ -73,6 +73,7 @@ export class HostAgent {
       onAssign: (job) => runner.assign(job),
       onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
       onFailed: (failed) => runner.abandon(failed.job_id, failed.attempt, failed.error),
+      outbox: { maxFrames: config.ATOMIC_OUTBOX_MAX_FRAMES, maxBytes: config.ATOMIC_OUTBOX_MAX_BYTES },
     });
     runner.attach(this.#link);
     // The edge must not place LLM jobs here while the agent is down: tell it at once, not at the
@@ -87,6 +88,7 @@ export class HostAgent {
       ipc_socket: config.ATOMIC_IPC_SOCKET,
       export_dir: config.ATOMIC_EXPORT_DIR,
       docker: this.#docker.status,
+      sandbox_runtime: this.#sandbox?.runtime ?? null,
     });
   }
 
@@ -98,6 +100,14 @@ export class HostAgent {
     });
     // Held from here on, so that a stop during start-up closes it (and its warm pool) too.
     this.#sandbox = sandbox;
+    // A runtime the engine lacks is the operator's mistake: stop here, saying how to fix it.
+    try {
+      await sandbox.checkRuntime();
+    } catch (error) {
+      this.#sandbox = null;
+      await sandbox.close();
+      throw error;
+    }
     const availability = await sandbox.availability();
     this.#docker = availability;
     if (availability.status !== "available") {

@@ -1,5 +1,6 @@
 import type { ContainerCreateOptions } from "dockerode";
 import type { ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
+import seccompProfile from "../../sandbox/seccomp.json" with { type: "json" };
 import { LOADER_COMMAND } from "./run-input.ts";
 
 /** Labels on every sandbox container; `sweep()` finds leftovers by them. */
@@ -9,8 +10,21 @@ export const LABEL_AGENT = "atomic.host_agent";
 /** Which controller instance made it, so a sweep spares its own live containers. */
 export const LABEL_INSTANCE = "atomic.instance";
 
-/** The user the image defines; runs never get root. */
-export const SANDBOX_USER = "10001:10001";
+/** The user the image defines (`sandbox`), and the group of every run; runs never get root. */
+export const SANDBOX_UID = 10001;
+const SANDBOX_GID = 10001;
+
+/** The container runtimes a sandbox may run under: `runc` (the engine's default) or gVisor's `runsc`. */
+export const SANDBOX_RUNTIMES = ["runc", "runsc"] as const;
+export type SandboxRuntime = (typeof SANDBOX_RUNTIMES)[number];
+
+/**
+ * The project's seccomp profile (host-agent/sandbox/seccomp.json), inline as the engine takes it:
+ * the engine's default allow list without io_uring, ptrace and `process_vm_*`, `socket()` for
+ * AF_UNIX, AF_INET, AF_INET6 and netlink route sockets only, and explicit EPERM for bpf, keyrings,
+ * perf, userfaultfd, kexec, mounts and namespaces. A denied call fails with EPERM; nothing is killed.
+ */
+const SECCOMP_PROFILE = JSON.stringify(seccompProfile);
 
 /** Everything about a container that does not depend on the run it will serve. */
 export interface ContainerSpecInput {
@@ -20,6 +34,14 @@ export interface ContainerSpecInput {
   instanceId: string;
   /** CPUs the engine has: Docker refuses `NanoCpus` above that, so larger requests are capped to it. */
   engineCpus: number;
+  /**
+   * The uid the container's processes run as (default {@link SANDBOX_UID}). The sandbox gives
+   * every container alive at once its own (see identities.ts), so that per-user kernel limits
+   * (inotify instances, POSIX message queues, ...) of one run cannot be spent by another.
+   */
+  uid?: number;
+  /** `runc` (default) or `runsc` (gVisor), which must be registered with the engine. */
+  runtime?: SandboxRuntime;
 }
 
 const FILE_DESCRIPTORS = 1024;
@@ -28,8 +50,22 @@ const FILE_DESCRIPTORS = 1024;
 const SHM_BYTES = 8 * 1024 * 1024;
 
 /**
- * The `docker create` body of a sandbox container (DESIGN §8): no network, read-only root, uid
- * 10001 with every capability dropped and no privilege gain, memory without swap, CPU and process
+ * Host tasks a container may have. Under runc each process of the program is one. Under gVisor the
+ * program's processes live in the Sentry, whose host threads are what the cgroup counts: about 38
+ * at rest and about 9 more per process of the program (measured here with runsc's ptrace
+ * platform), so the cap becomes a bound on the host's cost and the program gets about
+ * `max_processes` processes.
+ */
+function pidsLimit(maxProcesses: number, runtime: SandboxRuntime): number {
+  return runtime === "runsc" ? RUNSC_BASE_TASKS + RUNSC_TASKS_PER_PROCESS * maxProcesses : maxProcesses;
+}
+const RUNSC_BASE_TASKS = 48;
+const RUNSC_TASKS_PER_PROCESS = 9;
+
+/**
+ * The `docker create` body of a sandbox container (DESIGN §8): no network, read-only root, a
+ * non-root uid of its own with every capability dropped, no privilege gain and the project's
+ * seccomp profile, under the chosen runtime, memory without swap, CPU and process
  * caps, and size-capped tmpfs mounts at /workspace and /tmp as the only writable places (plus the
  * file-size rlimit, because overlay2 on ext4 cannot cap a container's disk). Docker's init is PID 1
  * so the program is not PID 1 (which ignores default-action signals) and its children are reaped.
@@ -40,12 +76,14 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
   const { limits } = input;
   const disk = limits.disk_bytes;
   const millicores = Math.min(limits.cpu_millicores, input.engineCpus * 1000);
+  const uid = input.uid ?? SANDBOX_UID;
+  const owner = `uid=${uid},gid=${SANDBOX_GID}`;
   return {
     Image: input.image,
     Cmd: LOADER_COMMAND,
     // Clear the image's entrypoint so the loader always runs as the command.
     Entrypoint: [],
-    User: SANDBOX_USER,
+    User: `${uid}:${SANDBOX_GID}`,
     WorkingDir: "/workspace",
     Env: ["HOME=/workspace", "TMPDIR=/tmp", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1"],
     Labels: { [LABEL_SANDBOX]: "1", [LABEL_AGENT]: input.agentId, [LABEL_INSTANCE]: input.instanceId },
@@ -62,17 +100,19 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       ReadonlyRootfs: true,
       Init: true,
       CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges"],
+      SecurityOpt: ["no-new-privileges", `seccomp=${SECCOMP_PROFILE}`],
+      // The engine's own name for its default runtime is `runc`; naming it changes nothing there.
+      Runtime: input.runtime ?? "runc",
       Privileged: false,
       Memory: limits.memory_bytes,
       // Equal to Memory: no swap, so the memory limit is the limit.
       MemorySwap: limits.memory_bytes,
       NanoCpus: millicores * 1_000_000,
-      PidsLimit: limits.max_processes,
+      PidsLimit: pidsLimit(limits.max_processes, input.runtime ?? "runc"),
       ShmSize: Math.min(SHM_BYTES, disk),
       Tmpfs: {
-        "/workspace": `rw,nosuid,nodev,noexec,size=${disk},uid=10001,gid=10001,mode=0700`,
-        "/tmp": `rw,nosuid,nodev,noexec,size=${disk},uid=10001,gid=10001,mode=1777`,
+        "/workspace": `rw,nosuid,nodev,noexec,size=${disk},${owner},mode=0700`,
+        "/tmp": `rw,nosuid,nodev,noexec,size=${disk},${owner},mode=1777`,
       },
       Ulimits: [
         { Name: "fsize", Soft: disk, Hard: disk },

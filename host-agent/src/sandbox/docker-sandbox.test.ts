@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { ExecuteRequest, ExecuteResult } from "../../../shared/src/protocol/sandbox.ts";
 import { createLogger } from "../log.ts";
 import { DockerSandbox } from "./docker-sandbox.ts";
-import { dockerGate, labelledContainers, SANDBOX_MODES, useSandbox } from "./test-support.ts";
+import { dockerGate, labelledContainers, SANDBOX_MODES, TEST_RUNTIME, useSandbox } from "./test-support.ts";
 
 const docker = await dockerGate("host-agent/src/sandbox/docker-sandbox.test.ts");
 
@@ -15,7 +15,7 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("docker sandbox ($mode)",
     sandbox().execute(request, signal === undefined ? {} : { signal });
 
   it("reports the engine and image as available", async () => {
-    expect(await sandbox().availability()).toEqual({ status: "available" });
+    expect(await sandbox().availability()).toEqual({ status: "available", runtime: TEST_RUNTIME });
   });
 
   it("runs hello world and returns its exact output", async () => {

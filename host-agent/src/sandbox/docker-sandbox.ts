@@ -5,7 +5,7 @@ import type { ExecuteRequest, ExecuteResult, ResourceLimits } from "../../../sha
 import type { VerifyPayload, VerifyReport } from "../../../shared/src/protocol/verification.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { launchContainer, removeContainer, type LaunchedContainer } from "./container-launch.ts";
-import { containerSpec, LABEL_AGENT, LABEL_INSTANCE, LABEL_SANDBOX } from "./container-spec.ts";
+import { containerSpec, LABEL_AGENT, LABEL_INSTANCE, LABEL_SANDBOX, type SandboxRuntime } from "./container-spec.ts";
 import {
   engineAddress,
   engineError,
@@ -14,7 +14,8 @@ import {
   isNotFound,
   missingImageDetail,
 } from "./engine-errors.ts";
-import { SandboxError } from "./errors.ts";
+import { SandboxError, SandboxRuntimeError } from "./errors.ts";
+import { UidSlots } from "./identities.ts";
 import { limitPolicyFromEnv, resolveLimits, sameContainerLimits, SandboxEnv, type LimitPolicy } from "./limits.ts";
 import { parseExecuteRequest } from "./parse-request.ts";
 import { planProgram } from "./program.ts";
@@ -43,6 +44,8 @@ export interface DockerSandboxOptions {
    * leftovers and nothing of another host-agent sharing the engine (default `host-agent`).
    */
   agentId?: string;
+  /** The container runtime of every container, warm ones included (default `runc`; `runsc`: gVisor). */
+  runtime?: SandboxRuntime;
   /** The engine client (default `new Docker()`: `DOCKER_HOST` or /var/run/docker.sock). */
   docker?: Docker;
   logger?: Logger;
@@ -60,6 +63,7 @@ export interface SandboxStats {
 export function sandboxOptionsFromEnv(env: SandboxEnv): DockerSandboxOptions {
   return {
     image: env.ATOMIC_SANDBOX_IMAGE,
+    runtime: env.ATOMIC_SANDBOX_RUNTIME,
     warm: env.ATOMIC_SANDBOX_WARM,
     outputLimitBytes: env.ATOMIC_SANDBOX_OUTPUT_LIMIT_BYTES,
     limits: limitPolicyFromEnv(env),
@@ -77,6 +81,7 @@ const MIB = 1024 * 1024;
 export class DockerSandbox {
   readonly image: string;
   readonly agentId: string;
+  readonly runtime: SandboxRuntime;
   readonly limits: LimitPolicy;
   readonly #docker: Docker;
   readonly #logger: Logger;
@@ -87,6 +92,9 @@ export class DockerSandbox {
   readonly #active = new Map<Promise<unknown>, AbortController>();
   /** Removals of finished runs' containers still in progress. */
   readonly #removals = new Set<Promise<void>>();
+  /** A uid per living container, given back when it is removed. */
+  readonly #uids = new UidSlots();
+  readonly #uidOf = new WeakMap<LaunchedContainer, number>();
   #engineCpus: Promise<number> | undefined;
   #warmRuns = 0;
   #coldRuns = 0;
@@ -96,6 +104,7 @@ export class DockerSandbox {
   constructor(options: DockerSandboxOptions = {}) {
     this.image = options.image ?? "atomic-sandbox:latest";
     this.agentId = options.agentId ?? "host-agent";
+    this.runtime = options.runtime ?? "runc";
     this.limits = options.limits ?? limitPolicyFromEnv(SandboxEnv.parse({}));
     this.#docker = options.docker ?? new Docker();
     this.#logger = (options.logger ?? createLogger("silent")).child({ component: "sandbox" });
@@ -107,7 +116,7 @@ export class DockerSandbox {
         ? new WarmPool({
             size: warm,
             launch: () => this.#launch(this.limits.defaults),
-            remove: (launched) => removeContainer(launched.container),
+            remove: (launched) => this.#remove(launched),
             logger: this.#logger,
           })
         : undefined;
@@ -209,7 +218,7 @@ export class DockerSandbox {
   }
 
   #removeLater(launched: LaunchedContainer): void {
-    const removal: Promise<void> = removeContainer(launched.container)
+    const removal: Promise<void> = this.#remove(launched)
       .catch((error: unknown) => {
         this.#logger.error("sandbox container could not be removed (the next start-up sweep will)", {
           container: launched.id.slice(0, 12),
@@ -226,14 +235,55 @@ export class DockerSandbox {
   }
 
   async #launch(limits: ResourceLimits): Promise<LaunchedContainer> {
+    const engineCpus = await this.#cpus();
+    const uid = this.#uids.take();
     const spec = containerSpec({
       image: this.image,
       limits,
       agentId: this.agentId,
       instanceId: this.#instanceId,
-      engineCpus: await this.#cpus(),
+      engineCpus,
+      uid,
+      runtime: this.runtime,
     });
-    return launchContainer(this.#docker, spec, this.#outputLimitBytes);
+    let launched: LaunchedContainer;
+    try {
+      launched = await launchContainer(this.#docker, spec, this.#outputLimitBytes);
+    } catch (error) {
+      // launchContainer removed what it had created (or left it to the sweep, killed or never started).
+      this.#uids.release(uid);
+      throw error;
+    }
+    this.#uidOf.set(launched, uid);
+    return launched;
+  }
+
+  /** Removes a container and then gives its uid back, whether the removal worked or not: its processes are dead. */
+  async #remove(launched: LaunchedContainer): Promise<void> {
+    try {
+      await removeContainer(launched.container);
+    } finally {
+      const uid = this.#uidOf.get(launched);
+      if (uid !== undefined) this.#uids.release(uid);
+    }
+  }
+
+  /**
+   * Checks that the engine has this sandbox's runtime registered (`docker info` lists them).
+   * Throws {@link SandboxRuntimeError}, saying how to register it, when the engine answers without
+   * it; an engine that does not answer is not this check's business (availability() reports it).
+   */
+  async checkRuntime(): Promise<void> {
+    let info: unknown;
+    try {
+      info = await this.#docker.info();
+    } catch {
+      return;
+    }
+    const registered = Object.keys(Object(Reflect.get(Object(info), "Runtimes")));
+    if (!registered.includes(this.runtime)) {
+      throw new SandboxRuntimeError(this.runtime, registered, engineAddress(this.#docker));
+    }
   }
 
   // The engine's CPU count caps NanoCpus; asked once, and again after a failure.
@@ -266,7 +316,12 @@ export class DockerSandbox {
       const prefix = isEngineUnreachable(error) ? "Docker engine not reachable" : "image inspect failed";
       return { status: "unavailable", detail: `${prefix}: ${engineMessage(error)}` };
     }
-    return { status: "available" };
+    try {
+      await this.checkRuntime();
+    } catch (error) {
+      return { status: "unavailable", detail: error instanceof Error ? error.message : String(error) };
+    }
+    return { status: "available", runtime: this.runtime };
   }
 
   /**

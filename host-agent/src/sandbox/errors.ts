@@ -38,3 +38,24 @@ export class SandboxLimitError extends SandboxError {
     this.maximum = maximum;
   }
 }
+
+/** How an operator registers gVisor with a Docker engine (README, "The sandbox"). */
+const RUNSC_REGISTRATION =
+  'install gVisor (Debian: apt-get install runsc), add it to /etc/docker/daemon.json as {"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=none"]}}} (merged with what is there), then reload the engine (systemctl reload docker, or kill -HUP the dockerd process)';
+
+/**
+ * `ATOMIC_SANDBOX_RUNTIME` names a runtime the engine does not have: a configuration error that
+ * stops the host-agent at start-up (exit 2) rather than failing every run.
+ */
+export class SandboxRuntimeError extends SandboxError {
+  override name = "SandboxRuntimeError";
+
+  constructor(runtime: string, registered: readonly string[], engine: string) {
+    const has = registered.length > 0 ? registered.join(", ") : "none";
+    const how = runtime === "runsc" ? `: ${RUNSC_REGISTRATION}` : "";
+    super(
+      "sandbox_unavailable",
+      `ATOMIC_SANDBOX_RUNTIME=${runtime}, but the Docker engine at ${engine} has no runtime "${runtime}" registered (it has: ${has})${how}`,
+    );
+  }
+}

@@ -107,9 +107,12 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("sandbox isolation ($mode
     expect(result.stdout).toBe("/etc/x EROFS\n/usr/bin/x EROFS\n/x EROFS\n");
   });
 
-  it("runs as uid 10001 with no capabilities", async () => {
+  it("runs as a non-root uid of its own (10001 and up), gid 10001, with no capabilities", async () => {
     const result = await run({ language: "shell", code: "id -u; id -g; grep -E '^Cap(Eff|Prm):' /proc/self/status" });
-    expect(result.stdout).toBe("10001\n10001\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n");
+    const [uid, ...rest] = result.stdout.split("\n");
+    expect(Number(uid)).toBeGreaterThanOrEqual(10001);
+    expect(Number(uid)).toBeLessThan(10001 + 64);
+    expect(rest.join("\n")).toBe("10001\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n");
   });
 
   it("stops a disk fill at the disk limit, in /workspace and in /tmp", async () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
 import { envInt, envSetting } from "../env-setting.ts";
+import { SANDBOX_RUNTIMES } from "./container-spec.ts";
 import { SandboxLimitError } from "./errors.ts";
 
 const MIB = 1024 * 1024;
@@ -25,6 +26,14 @@ export const SandboxEnv = z.object({
   ATOMIC_SANDBOX_IMAGE: envSetting(
     { meaning: "the sandbox image (`npm run sandbox:image` builds it)", fallback: "atomic-sandbox:latest" },
     z.string(),
+  ),
+  ATOMIC_SANDBOX_RUNTIME: envSetting(
+    {
+      meaning:
+        "runc, or runsc to run every sandbox container under gVisor (it must be registered with the Docker engine: see the README)",
+      fallback: "runc",
+    },
+    z.enum(SANDBOX_RUNTIMES, { error: `must be ${SANDBOX_RUNTIMES.join(" or ")}` }),
   ),
   ATOMIC_SANDBOX_WARM: envInt("pre-started single-use containers kept ready; 0: every run starts cold", 2, 0, 32),
   ATOMIC_SANDBOX_OUTPUT_LIMIT_BYTES: envInt(

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { afterAll, beforeAll, expect } from "vitest";
 import { DockerSandbox } from "./docker-sandbox.ts";
-import { LABEL_AGENT, LABEL_SANDBOX } from "./container-spec.ts";
+import { LABEL_AGENT, LABEL_SANDBOX, SANDBOX_RUNTIMES, type SandboxRuntime } from "./container-spec.ts";
 import { engineAddress, engineMessage, isNotFound } from "./engine-errors.ts";
 import type { LimitPolicy } from "./limits.ts";
 
@@ -92,6 +92,21 @@ export async function labelledContainers(agentId: string, docker: Docker = new D
 /** The image the Docker suites run (`ATOMIC_SANDBOX_IMAGE` or the default). */
 export const TEST_IMAGE = process.env.ATOMIC_SANDBOX_IMAGE ?? "atomic-sandbox:latest";
 
+/**
+ * The runtime the Docker suites run under: `ATOMIC_SANDBOX_RUNTIME` (the host-agent's own variable,
+ * so that end-to-end host-agents started by a suite inherit it), default `runc`. `.ci/run` runs the
+ * sandbox suites a second time with `runsc` where gVisor works.
+ */
+export const TEST_RUNTIME: SandboxRuntime = testRuntime(process.env.ATOMIC_SANDBOX_RUNTIME);
+
+function testRuntime(raw: string | undefined): SandboxRuntime {
+  if (raw === undefined || raw === "") return "runc";
+  const known = SANDBOX_RUNTIMES.find((runtime) => runtime === raw);
+  if (known === undefined)
+    throw new Error(`ATOMIC_SANDBOX_RUNTIME must be ${SANDBOX_RUNTIMES.join(" or ")} (got ${raw})`);
+  return known;
+}
+
 /** stdout/stderr kept per run in the suites: small, so that flood tests stay cheap. */
 export const TEST_OUTPUT_LIMIT = 16 * 1024;
 
@@ -120,8 +135,8 @@ export const TEST_POLICY: LimitPolicy = {
 
 /** Every behaviour is checked on a warm container and on a cold one. */
 export const SANDBOX_MODES = [
-  { mode: "warm pool", warm: 2 },
-  { mode: "cold", warm: 0 },
+  { mode: `warm pool, ${TEST_RUNTIME}`, warm: 2 },
+  { mode: `cold, ${TEST_RUNTIME}`, warm: 0 },
 ] as const;
 
 /**
@@ -139,6 +154,7 @@ export function useSandbox(
     await ensureSandboxImage(TEST_IMAGE);
     sandbox = await DockerSandbox.create({
       image: TEST_IMAGE,
+      runtime: TEST_RUNTIME,
       warm,
       agentId,
       limits,

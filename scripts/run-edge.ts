@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "..");
@@ -20,7 +20,11 @@ export interface EdgeProcess {
  * Runs the Worker with `wrangler dev`, offline (no metrics, no `cf` fetch, no local trace
  * collector unless X_LOCAL_OBSERVABILITY=true), with its state in `ATOMIC_STATE_DIR` (default
  * `.wrangler/state`) so pipelines survive a restart. Every other `ATOMIC_*` variable of the
- * environment reaches the Worker as a var, so an operator configures it as any other part.
+ * environment reaches the Worker as a binding, so an operator configures it as any other part.
+ *
+ * None of them is on wrangler's command line, which any local user reads in `ps`
+ * (/proc/<pid>/cmdline): they go into `.atomic/edge-<pid>.env`, created with mode 0600 in a 0700
+ * folder and handed over with `--env-file`, and the file is deleted when wrangler exits.
  *
  * With `ownProcessGroup`, wrangler and its workerd get a process group of their own, so a
  * terminal's Ctrl-C does not reach them: the caller decides when the edge stops.
@@ -34,12 +38,12 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
   }
   const configHome = join(ROOT, ".atomic", "wrangler-home");
   mkdirSync(configHome, { recursive: true });
-  const vars: string[] = [];
+  const vars: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (PASSED_THROUGH.test(name) && value !== undefined && name !== "ATOMIC_AGENT_TOKEN")
-      vars.push("--var", `${name}:${value}`);
+    if (PASSED_THROUGH.test(name) && value !== undefined && name !== "ATOMIC_AGENT_TOKEN") vars[name] = value;
   }
-  vars.push("--var", `ATOMIC_AGENT_TOKEN:${options.token}`);
+  vars["ATOMIC_AGENT_TOKEN"] = options.token;
+  const envFile = writeEnvFile(vars);
   const child = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
     [
@@ -51,7 +55,8 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
       "--persist-to",
       process.env["ATOMIC_STATE_DIR"] || join(ROOT, ".wrangler", "state"),
       "--show-interactive-dev-session=false",
-      ...vars,
+      "--env-file",
+      envFile,
     ],
     {
       cwd: ROOT,
@@ -68,7 +73,14 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
       },
     },
   );
-  const exited = new Promise<number>((resolveExit) => child.once("exit", (code) => resolveExit(code ?? 0)));
+  const exited = new Promise<number>((resolveExit) =>
+    child.once("exit", (code) => {
+      rmSync(envFile, { force: true });
+      resolveExit(code ?? 0);
+    }),
+  );
+  // A parent that ends without waiting for wrangler still takes the file with it.
+  process.once("exit", () => rmSync(envFile, { force: true }));
   const shown = host === "0.0.0.0" ? "localhost" : host;
   return {
     url: `http://${shown}:${port}`,
@@ -85,6 +97,31 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
       if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
     },
   };
+}
+
+/**
+ * Writes `vars` as a dotenv file only this user can read (`.atomic/edge-<pid>.env`, mode 0600, in a
+ * 0700 folder) and returns its path. Values are single-quoted, which dotenv takes literally; a value
+ * with a quote or a line break cannot be written that way and stops the start with a message.
+ */
+function writeEnvFile(vars: Record<string, string>): string {
+  const dir = join(ROOT, ".atomic");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(vars)) {
+    if (/['\r\n]/.test(value)) {
+      console.error(`${name} must not contain a single quote or a line break`);
+      process.exit(2);
+    }
+    lines.push(`${name}='${value}'`);
+  }
+  const path = join(dir, `edge-${process.pid}.env`);
+  // Created 0600 before anything is written: the secrets are never readable by anyone else.
+  writeFileSync(path, "", { mode: 0o600 });
+  chmodSync(path, 0o600);
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
 }
 
 /** Signals every process of the group `pgid` leads; a group that is already gone is fine. */

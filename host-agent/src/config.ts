@@ -120,6 +120,18 @@ export const HostAgentEnv = z
       3_600_000,
     ),
     ATOMIC_TOKEN_FLUSH_MS: envInt("generated text is batched into events this often, ms", 10, 0, 1000),
+    ATOMIC_OUTBOX_MAX_FRAMES: envInt(
+      "events and results kept until the edge acks them; past it, the job whose frame does not fit is handed back to run again",
+      10_000,
+      16,
+      10_000_000,
+    ),
+    ATOMIC_OUTBOX_MAX_BYTES: envInt(
+      "bytes of events and results kept until the edge acks them (at least two agent-link frames); past it, as above",
+      33_554_432,
+      1_048_576,
+      4_294_967_296,
+    ),
     ATOMIC_SANDBOX: envSetting(
       { meaning: "auto, or off to run no sandbox jobs even where Docker answers", fallback: "auto" },
       z.enum(["auto", "off"], { error: "must be auto or off" }),

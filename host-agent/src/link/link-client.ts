@@ -13,7 +13,7 @@ import type {
 import { AGENT_ID_HEADER, EdgeToAgent, HEARTBEAT_MISSES, jobKey, LINK_VERSION } from "../../../shared/src/index.ts";
 import type { Logger } from "../log.ts";
 import { Backoff } from "./backoff.ts";
-import { Outbox, type Failed, type Posted } from "./outbox.ts";
+import { Outbox, type Failed, type HandedBack, type OutboxLimits, type Posted } from "./outbox.ts";
 
 export interface LinkOptions {
   /** `http(s)://` or `ws(s)://` origin of the edge. */
@@ -33,10 +33,19 @@ export interface LinkOptions {
   onCancel(cancel: Pick<JobCancel, "job_id" | "attempt" | "reason">): void;
   /** The link failed a job itself (a frame of it cannot be delivered) and sent its failure result: stop it. */
   onFailed(failed: { job_id: string; attempt: number; error: JobError }): void;
+  /** Bounds of the outbox (ATOMIC_OUTBOX_MAX_FRAMES, ATOMIC_OUTBOX_MAX_BYTES); defaults in outbox.ts. */
+  outbox?: OutboxLimits;
   backoff?: Backoff;
 }
 
 const key = (job_id: string, attempt: number) => jobKey({ job_id, attempt });
+
+/** `job.rejected` of an accepted job: the edge hands it back to its owner to be placed again. */
+const HANDED_BACK_FRAME = {
+  v: LINK_VERSION,
+  type: "job.rejected",
+  reason: "the host-agent's outbox was full while the edge did not ack (ATOMIC_OUTBOX_MAX_FRAMES/BYTES); run it again",
+} as const;
 
 /**
  * The host-agent's end of the agent link (DESIGN §6). Dials out, says hello, keeps heartbeats
@@ -57,7 +66,7 @@ export class LinkClient {
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #lastFrameAt = 0;
-  #outbox = new Outbox();
+  readonly #outbox: Outbox;
   #failures = 0;
   #linkedWaiters = new Set<() => void>();
 
@@ -65,6 +74,7 @@ export class LinkClient {
     this.#options = options;
     this.#log = options.logger.child({ component: "link" });
     this.#backoff = options.backoff ?? new Backoff();
+    this.#outbox = new Outbox(options.outbox);
   }
 
   get linked(): boolean {
@@ -74,6 +84,11 @@ export class LinkClient {
   /** Frames the edge has not acked yet. */
   get unacked(): number {
     return this.#outbox.unacked;
+  }
+
+  /** Bytes of the frames the edge has not acked yet. */
+  get unackedBytes(): number {
+    return this.#outbox.unackedBytes;
   }
 
   start(): void {
@@ -247,6 +262,10 @@ export class LinkClient {
           this.#options.onCancel({ ...cancel, reason: "the edge no longer wants this job" });
         }
         this.#log.info("linked to the edge", { heartbeat_ms: frame.heartbeat_ms, resending: this.unacked });
+        // Jobs handed back while the edge was away: said again, in case one was in that hello.
+        const running = new Set(this.#options.running().map((job) => key(job.job_id, job.attempt)));
+        for (const job of this.#outbox.takeHandedBack(running))
+          this.#send({ ...HANDED_BACK_FRAME, job_id: job.job_id, attempt: job.attempt });
         this.#resendOutbox();
         if (this.#draining) this.#send({ v: LINK_VERSION, type: "draining" });
         this.#startHeartbeats();
@@ -291,6 +310,23 @@ export class LinkClient {
     // Before `welcome` a frame only waits in the outbox: the edge gets it with the rest then.
     if (posted.action === "send" && this.#welcomed) this.#write(posted.text);
     else if (posted.action === "fail") this.#failed(posted);
+    else if (posted.action === "handback") this.#handedBack(posted);
+  }
+
+  /**
+   * The outbox is full: the job is handed back (the edge places it again, attempt + 1; told now
+   * if linked, else by its absence from the next hello) and the runner stops it.
+   */
+  #handedBack({ job_id, attempt, error }: HandedBack): void {
+    this.#log.warn("outbox full; handing a job back", {
+      job_id,
+      attempt,
+      unacked: this.unacked,
+      unacked_bytes: this.unackedBytes,
+      linked: this.#welcomed,
+    });
+    this.#send({ ...HANDED_BACK_FRAME, job_id, attempt });
+    this.#options.onFailed({ job_id, attempt, error });
   }
 
   /** The outbox failed a job: its failure result goes to the edge, and the runner stops it. */
@@ -323,7 +359,8 @@ export class LinkClient {
     const seen = new Map<string, { job_id: string; attempt: number }>();
     for (const job of [...this.#options.running(), ...this.#outbox.jobs()]) {
       const k = key(job.job_id, job.attempt);
-      if (!seen.has(k)) seen.set(k, job);
+      // A job handed back is not this agent's any more, even while it is still stopping.
+      if (!seen.has(k) && !this.#outbox.handedBack(job.job_id, job.attempt)) seen.set(k, job);
     }
     return [...seen.values()];
   }

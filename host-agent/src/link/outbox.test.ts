@@ -80,4 +80,59 @@ describe("the outbox", () => {
     expect(outbox.refused(job.job_id, job.attempt, "invalid_request", "again")).toBeNull();
     expect(outbox.refused("other/job", 1, "payload_too_large", "x")).toBeNull();
   });
+
+  it("counts what it holds in frames and bytes, and gives it back as the edge acks", () => {
+    const outbox = new Outbox();
+    outbox.event(event(1, "abc"));
+    outbox.event(event(2, "é"));
+    outbox.result(result(2));
+    const bytes = [event(1, "abc"), event(2, "é"), result(2)].reduce(
+      (sum, f) => sum + Buffer.byteLength(JSON.stringify(f), "utf8"),
+      0,
+    );
+    expect(outbox.unacked).toBe(3);
+    expect(outbox.unackedBytes).toBe(bytes);
+    outbox.ack(job.job_id, job.attempt, 2, false);
+    expect(outbox.unacked).toBe(1);
+    outbox.ack(job.job_id, job.attempt, 2, true);
+    expect([outbox.unacked, outbox.unackedBytes]).toEqual([0, 0]);
+  });
+
+  it("hands back the job whose frame passes the frame bound, dropping all it held, and drops its later frames", () => {
+    const outbox = new Outbox({ maxFrames: 4, maxBytes: 1 << 20 });
+    const other = { job_id: "p2/generating", attempt: 1 };
+    outbox.event({ ...event(1), ...other });
+    for (let seq = 1; seq <= 3; seq++) expect(outbox.event(event(seq)).action).toBe("send");
+    const posted = outbox.event(event(4));
+    expect(posted).toMatchObject({ action: "handback", ...job, error: { code: "agent_lost", retryable: true } });
+    expect(posted.action === "handback" && posted.error.message).toContain("ATOMIC_OUTBOX_MAX_FRAMES=4");
+    // The other job's frame stays; nothing of the handed-back job does, and it is not reported as held.
+    expect([...outbox.pending()]).toEqual([{ ...event(1), ...other }]);
+    expect(outbox.jobs()).toEqual([other]);
+    expect(outbox.handedBack(job.job_id, job.attempt)).toBe(true);
+    expect(outbox.event(event(5))).toEqual({ action: "drop" });
+    expect(outbox.result(result(5))).toEqual({ action: "drop" });
+    expect(outbox.unacked).toBe(1);
+    // After the next welcome it is told to the edge once, then forgotten (unless still stopping).
+    expect(outbox.takeHandedBack(new Set())).toEqual([job]);
+    expect(outbox.takeHandedBack(new Set())).toEqual([]);
+    expect(outbox.handedBack(job.job_id, job.attempt)).toBe(false);
+  });
+
+  it("hands back the job whose frame passes the byte bound; a bound never passes however much is posted", () => {
+    const maxBytes = 64 * 1024;
+    const outbox = new Outbox({ maxFrames: 1_000_000, maxBytes });
+    const jobs = [0, 1, 2].map((n) => ({ job_id: `p${n}/generating`, attempt: 1 }));
+    const handedBack: string[] = [];
+    for (let seq = 1; seq <= 2000; seq++) {
+      for (const j of jobs) {
+        const posted = outbox.event({ ...event(seq, "x".repeat(100)), ...j });
+        if (posted.action === "handback") handedBack.push(posted.job_id);
+        expect(outbox.unackedBytes).toBeLessThanOrEqual(maxBytes);
+      }
+    }
+    // Each job in turn filled it and was handed back; the outbox held little at the end.
+    expect(handedBack.sort()).toEqual(jobs.map((j) => j.job_id));
+    expect(outbox.unacked).toBe(0);
+  });
 });

@@ -25,6 +25,7 @@ const view: PipelineView = {
   export: null,
   error: null,
   links: { self: "", events_ws: "", events_sse: "", cancel: "", artifacts: "" },
+  webhook: null,
 };
 
 function round(n: number, passed: boolean): VerificationRound {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseKeyWebhooks, WebhookSecret } from "./webhooks/settings.ts";
 
 const int = (name: string, fallback: number, min: number, max: number) =>
   z.coerce
@@ -54,6 +55,20 @@ export const EdgeConfigSchema = z.object({
   ATOMIC_OPERATOR_KEYS: z.string().optional(),
   /** Requests a minute one API key may make (0: no limit). */
   ATOMIC_RATE_LIMIT_PER_MIN: int("ATOMIC_RATE_LIMIT_PER_MIN", 600, 0, 1_000_000),
+  /** Secret. Signs completion webhooks (Standard Webhooks, `whsec_…`) unless a key has its own. */
+  ATOMIC_WEBHOOK_SECRET: WebhookSecret.optional(),
+  /** Secret. JSON: each API key's webhook URL and, optionally, its own secret. */
+  ATOMIC_KEY_WEBHOOKS: z
+    .string()
+    .optional()
+    .superRefine((raw, ctx) => {
+      const parsed = raw === undefined ? null : parseKeyWebhooks(raw);
+      if (parsed && !parsed.ok) ctx.addIssue({ code: "custom", message: `ATOMIC_KEY_WEBHOOKS ${parsed.message}` });
+    }),
+  /** The unit of the webhook retry schedule: retries wait 1, 6, 24, 120, 360, 720 and 2160 of it. */
+  ATOMIC_WEBHOOK_RETRY_BASE_MS: int("ATOMIC_WEBHOOK_RETRY_BASE_MS", 5_000, 10, 3_600_000),
+  /** How long one delivery attempt waits for the receiver's answer. */
+  ATOMIC_WEBHOOK_TIMEOUT_MS: int("ATOMIC_WEBHOOK_TIMEOUT_MS", 10_000, 100, 60_000),
 });
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 

@@ -7,6 +7,7 @@ export * from "./protocol/verification.ts";
 export * from "./protocol/api.ts";
 export * from "./protocol/client-events.ts";
 export * from "./protocol/pool-events.ts";
+export * from "./protocol/webhooks.ts";
 export * from "./protocol/agent-link.ts";
 export * from "./protocol/link-timing.ts";
 export * from "./protocol/job-key.ts";

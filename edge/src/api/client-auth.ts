@@ -1,18 +1,11 @@
 import type { MiddlewareHandler } from "hono";
 import { bearerToken, secretsEqual } from "./auth.ts";
-import { apiKeys } from "../access/api-keys.ts";
+import { apiKeyId, apiKeys } from "../access/api-keys.ts";
 import { OPEN_CALLER } from "../access/caller.ts";
 import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 
-const encoder = new TextEncoder();
 let warnedOpen = false;
-
-/** A key's id: what the rate limiter and a pipeline's owner are named by, never the key itself. */
-async function keyId(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`atomic-api-key:${key}`));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * Bearer-key auth for `/api/*` and `/ws/*` when ATOMIC_API_KEYS is set. Browsers cannot put
@@ -63,7 +56,7 @@ export function clientAuth(): MiddlewareHandler<AppEnv> {
       c.get("log").warn("request refused: unknown API key");
       throw new ApiError("unauthorized", "unknown API key");
     }
-    const id = await keyId(matched);
+    const id = await apiKeyId(matched);
     c.set("caller", { owner: id.slice(0, 32), operator });
     const limit = config.ATOMIC_RATE_LIMIT_PER_MIN;
     if (limit > 0) {

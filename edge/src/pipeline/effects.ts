@@ -28,4 +28,6 @@ export type PipelineEffect =
   | { type: "cancel-job"; job: JobRef; reason: string }
   | { type: "set-alarm"; at: number }
   | { type: "purge" }
+  /** Deliver the completion webhook now (its record says where and which attempt). */
+  | { type: "deliver-webhook" }
   | { type: "finished"; summary: FinishedPipeline };

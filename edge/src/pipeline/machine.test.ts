@@ -10,6 +10,7 @@ const settings: MachineSettings = {
   stageTimeoutMs: (stage) => (stage === "PARSING" ? 30_000 : 300_000),
   agentWaitMs: 5_000,
   retentionMs: 3_600_000,
+  webhookRetryBaseMs: 1_000,
 };
 
 const T0 = 1_000_000;
@@ -345,5 +346,63 @@ describe("the pipeline machine", () => {
     expect(events(retried)[0]).toMatchObject({ stage: "REPAIRING", status: "retrying", round: 1, attempt: 1 });
     expect(machine.record.stage_attempt).toBe(2);
     expect(only(retried, "start-stage").stage).toBe("REPAIRING");
+  });
+});
+
+describe("the completion webhook", () => {
+  function hooked(): PipelineMachine {
+    const record = newPipelineRecord(
+      {
+        id: "0f1e2d3c-aaaa-bbbb-cccc-123456789abc",
+        request_id: "r1",
+        request: { prompt: "tell me when done" },
+        owner: null,
+        webhook: { url: "https://hooks.example/done", origin: null },
+      },
+      ["GENERATING"],
+      T0,
+    );
+    return new PipelineMachine(record, "", settings);
+  }
+  const attempt = (status: number | null) => ({ at: "", status, error: status === 200 ? null : "no", duration_ms: 1 });
+
+  it("is due the moment the pipeline ends, by the alarm, and delivered by a 2xx", () => {
+    const machine = hooked();
+    start(machine);
+    const end = T0 + 100;
+    const effects = machine.cancel("cancelled by client", end);
+    expect(only(effects, "set-alarm").at).toBe(end);
+    expect(machine.record.webhook).toMatchObject({
+      status: "pending",
+      event: "pipeline.cancelled",
+      delivery_id: "msg_0f1e2d3caaaabbbbcccc123456789abc",
+      next_at: end,
+    });
+    expect(types(machine.alarm(end))).toEqual(["deliver-webhook"]);
+    const delivered = machine.webhookAttempted(attempt(200), end + 10);
+    expect(types(delivered)).toContain("save");
+    expect(machine.record.webhook).toMatchObject({ status: "delivered", next_at: null });
+    // The next alarm is the clean-up, not another attempt.
+    expect(types(machine.alarm(end + 20))).not.toContain("deliver-webhook");
+    expect(machine.webhookAttempted(attempt(200), end + 30)).toEqual([]);
+  });
+
+  it("retries on the backoff schedule and fails after the last attempt", () => {
+    const machine = hooked();
+    start(machine);
+    machine.cancel("cancelled by client", T0);
+    let now = T0;
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      machine.webhookAttempted(attempt(i % 2 === 0 ? 500 : null), now);
+      const next = machine.record.webhook!.next_at;
+      if (next === null) break;
+      waits.push(next - now);
+      now = next;
+    }
+    // 1, 6, 24, 120, 360, 720 and 2160 times the base (1 s here), all within the retention (1 h).
+    expect(waits).toEqual([1_000, 6_000, 24_000, 120_000, 360_000, 720_000, 2_160_000]);
+    expect(machine.record.webhook).toMatchObject({ status: "failed", next_at: null });
+    expect(machine.record.webhook!.attempts).toHaveLength(8);
   });
 });

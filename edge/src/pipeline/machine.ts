@@ -1,4 +1,4 @@
-import type { ErrorBody, JobEventBody, PipelineState, StageName } from "../../../shared/src/index.ts";
+import type { ErrorBody, JobEventBody, PipelineState, StageName, WebhookAttempt } from "../../../shared/src/index.ts";
 import { FINAL_STATES } from "../../../shared/src/index.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
 import { isTracked, trackedStatus, trackEvent, trackResult } from "../jobs/job-tracker.ts";
@@ -8,6 +8,8 @@ import type { PipelineRecord, StageRecord } from "./record.ts";
 import type { GeneratedFile } from "./split-files.ts";
 import type { StageStep } from "./stage.ts";
 import { stageTimings } from "./view.ts";
+import { nextAttemptAt } from "../webhooks/retry-schedule.ts";
+import { webhookEventType } from "../webhooks/event.ts";
 
 /** The settings the machine decides with. */
 export interface MachineSettings {
@@ -21,6 +23,8 @@ export interface MachineSettings {
   agentWaitMs: number;
   /** How long a finished pipeline is kept (ATOMIC_PIPELINE_RETENTION_HOURS, in ms). */
   retentionMs: number;
+  /** The unit of the webhook retry schedule (ATOMIC_WEBHOOK_RETRY_BASE_MS). */
+  webhookRetryBaseMs: number;
 }
 
 type FinalState = Extract<PipelineState, "COMPLETED" | "FAILED" | "CANCELLED">;
@@ -257,6 +261,10 @@ export class PipelineMachine {
     this.#alarmAt = null;
     const record = this.record;
     if (record.cleanup_at !== null && now >= record.cleanup_at) return [{ type: "purge" }];
+    const webhook = record.webhook;
+    if (this.final && webhook?.status === "pending" && webhook.next_at !== null && now >= webhook.next_at) {
+      return [{ type: "deliver-webhook" }];
+    }
     if (record.stage_deadline_at !== null && now >= record.stage_deadline_at && !this.final) {
       const stage = this.stage?.stage ?? "stage";
       const job = record.job;
@@ -267,6 +275,25 @@ export class PipelineMachine {
       ];
     }
     return this.#armAlarm(now, false);
+  }
+
+  /**
+   * A delivery attempt of the webhook ended: a 2xx delivers it; anything else is retried on the
+   * schedule, until the attempts or the pipeline's retention run out.
+   */
+  webhookAttempted(attempt: WebhookAttempt, now: number): PipelineEffect[] {
+    const webhook = this.record.webhook;
+    if (!webhook || webhook.status !== "pending") return [];
+    webhook.attempts.push(attempt);
+    if (attempt.status !== null && attempt.status >= 200 && attempt.status < 300) {
+      webhook.status = "delivered";
+      webhook.next_at = null;
+    } else {
+      const giveUpAt = this.record.cleanup_at ?? now;
+      webhook.next_at = nextAttemptAt(webhook.attempts.length, now, this.#settings.webhookRetryBaseMs, giveUpAt);
+      if (webhook.next_at === null) webhook.status = "failed";
+    }
+    return [{ type: "save" }, ...this.#armAlarm(now, true)];
   }
 
   /** Setting the alarm failed: the next transition sets it again. */
@@ -357,6 +384,13 @@ export class PipelineMachine {
     record.stage_deadline_at = null;
     record.job = null;
     record.cleanup_at = now + this.#settings.retentionMs;
+    if (record.webhook) {
+      // Delivered by the alarm, at once: the pipeline's answers go out first, and every attempt,
+      // the first included, has the same place to run and to be retried from.
+      record.webhook.delivery_id = `msg_${record.id.replaceAll("-", "")}`;
+      record.webhook.event = webhookEventType(state);
+      record.webhook.next_at = now;
+    }
     this.#transition(state, now);
     const closing: EventDraft =
       state === "COMPLETED"
@@ -405,7 +439,12 @@ export class PipelineMachine {
    * always later than the one before).
    */
   #armAlarm(now: number, exact: boolean): PipelineEffect[] {
-    const times = [this.record.stage_deadline_at, this.record.cleanup_at].filter((t): t is number => t !== null);
+    const webhook = this.record.webhook;
+    const times = [
+      this.record.stage_deadline_at,
+      this.record.cleanup_at,
+      webhook?.status === "pending" ? webhook.next_at : null,
+    ].filter((t): t is number => t !== null);
     if (times.length === 0) return [];
     const at = Math.min(...times);
     if (!exact && this.#alarmAt !== null && this.#alarmAt <= at && this.#alarmAt > now) return [];

@@ -21,6 +21,9 @@ import { PipelineStore } from "./pipeline-store.ts";
 import type { StageContext } from "./stage.ts";
 import { runStage, stageEvent, stagesFor, stageTimeoutMs } from "./stage-runner.ts";
 import { viewOf } from "./view.ts";
+import { deliverWebhook } from "../webhooks/deliver.ts";
+import { webhookEvent } from "../webhooks/event.ts";
+import { webhookSecret, webhookTarget } from "../webhooks/settings.ts";
 
 export interface CreatePipeline {
   id: string;
@@ -28,6 +31,8 @@ export interface CreatePipeline {
   request: GenerateRequest;
   /** The id of the API key that asked for it (never the key); null on an open edge. */
   owner: string | null;
+  /** The address the request came to: links in its webhook's event are made absolute against it. */
+  origin?: string | null;
 }
 
 export type CreateOutcome = { ok: true; view: PipelineView } | { ok: false; error: ErrorBody; retry_after_s?: number };
@@ -49,6 +54,8 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   #config: EdgeConfig;
   #settings: MachineSettings;
   #logger: EdgeLogger;
+  /** A webhook attempt is under way: an alarm that rings meanwhile does not start another. */
+  #delivering = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,6 +68,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       stageTimeoutMs: (stage) => stageTimeoutMs(stage, config),
       agentWaitMs: config.ATOMIC_AGENT_WAIT_MS,
       retentionMs: config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000,
+      webhookRetryBaseMs: config.ATOMIC_WEBHOOK_RETRY_BASE_MS,
     };
     this.#logger = createEdgeLogger(config.ATOMIC_LOG_LEVEL, { component: "pipeline" });
     // Keep-alive pings are answered without waking the object from hibernation.
@@ -89,7 +97,10 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   /** Creates the pipeline and puts it in its pool's queue. */
   async create(init: CreatePipeline): Promise<CreateOutcome> {
     if (this.#machine) return { ok: false, error: { code: "conflict", message: `pipeline ${init.id} already exists` } };
-    const record = newPipelineRecord(init, stagesFor(init.request), Date.now());
+    const hook = await webhookTarget(this.#config, init.request.metadata?.webhook, init.owner);
+    if (!hook.ok) return { ok: false, error: { code: "invalid_request", message: hook.message } };
+    const webhook = hook.target === null ? null : { url: hook.target.url, origin: init.origin ?? null };
+    const record = newPipelineRecord({ ...init, webhook }, stagesFor(init.request), Date.now());
     this.#logger = this.#logger.child({ pipeline_id: init.id, request_id: init.request_id });
     const outcome = await this.#scheduler(record.pool).enqueue({
       pipeline_id: init.id,
@@ -286,6 +297,8 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
         return;
       case "purge":
         return this.#purge(machine.record.id);
+      case "deliver-webhook":
+        return this.#deliverWebhook(machine);
       case "finished":
         this.#fanOut.closeAll("pipeline finished");
         this.#waiters.releaseAll();
@@ -300,6 +313,37 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
             this.#logger.error("could not tell the scheduler the pipeline finished", { error }),
           );
         return;
+    }
+  }
+
+  /** One delivery attempt of the completion webhook; the machine schedules what follows. */
+  async #deliverWebhook(machine: PipelineMachine): Promise<void> {
+    const webhook = machine.record.webhook;
+    if (!webhook || webhook.status !== "pending" || webhook.delivery_id === null || this.#delivering) return;
+    const event = webhookEvent(machine.record, webhook.origin);
+    if (event === null) return;
+    this.#delivering = true;
+    try {
+      const secret = await webhookSecret(this.#config, machine.record.owner);
+      const attempt =
+        secret === null
+          ? {
+              at: new Date().toISOString(),
+              status: null,
+              error: "no signing secret: the operator removed ATOMIC_WEBHOOK_SECRET",
+              duration_ms: 0,
+            }
+          : await deliverWebhook({
+              url: webhook.url,
+              secret,
+              id: webhook.delivery_id,
+              body: JSON.stringify(event),
+              timeoutMs: this.#config.ATOMIC_WEBHOOK_TIMEOUT_MS,
+            });
+      this.#logger.info("webhook attempt", { url: webhook.url, status: attempt.status, error: attempt.error });
+      await this.#apply(machine.webhookAttempted(attempt, Date.now()));
+    } finally {
+      this.#delivering = false;
     }
   }
 

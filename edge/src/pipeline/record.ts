@@ -10,6 +10,8 @@ import {
   Requirements,
   StageName,
   Verification,
+  WebhookAttempt,
+  WebhookEventType,
 } from "../../../shared/src/index.ts";
 
 export const StageRecord = z.object({
@@ -34,6 +36,21 @@ export const JobRef = z.object({
   dispatched_at: z.number(),
 });
 export type JobRef = z.infer<typeof JobRef>;
+
+/**
+ * The pipeline's completion webhook: where it goes (the secret is looked up at each attempt, never
+ * stored), the address links in it are made absolute against, and every delivery attempt so far.
+ */
+export const WebhookRecord = z.object({
+  url: z.string(),
+  origin: z.string().nullable(),
+  status: z.enum(["pending", "delivered", "failed"]),
+  delivery_id: z.string().nullable(),
+  event: WebhookEventType.nullable(),
+  attempts: z.array(WebhookAttempt),
+  next_at: z.number().nullable(),
+});
+export type WebhookRecord = z.infer<typeof WebhookRecord>;
 
 /** Everything a PipelineDO remembers about its pipeline, stored as one row. */
 export const PipelineRecord = z.object({
@@ -66,12 +83,19 @@ export const PipelineRecord = z.object({
   error: ErrorBody.nullable(),
   content_chars: z.number().int().nonnegative(),
   cleanup_at: z.number().nullable(),
+  webhook: WebhookRecord.nullable().default(null),
 });
 export type PipelineRecord = z.infer<typeof PipelineRecord>;
 
 /** A new pipeline's record, before it is queued: every stage its request runs, pending. */
 export function newPipelineRecord(
-  init: { id: string; request_id: string; request: GenerateRequest; owner: string | null },
+  init: {
+    id: string;
+    request_id: string;
+    request: GenerateRequest;
+    owner: string | null;
+    webhook?: { url: string; origin: string | null } | null;
+  },
   stages: readonly StageName[],
   now: number,
 ): PipelineRecord {
@@ -110,5 +134,16 @@ export function newPipelineRecord(
     error: null,
     content_chars: 0,
     cleanup_at: null,
+    webhook: init.webhook
+      ? {
+          url: init.webhook.url,
+          origin: init.webhook.origin,
+          status: "pending",
+          delivery_id: null,
+          event: null,
+          attempts: [],
+          next_at: null,
+        }
+      : null,
   };
 }

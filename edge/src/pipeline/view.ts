@@ -48,5 +48,19 @@ export function viewOf(record: PipelineRecord, lastSeq: number): PipelineView {
     export: record.export,
     error: record.error,
     links: pipelineLinks(record.id),
+    webhook:
+      record.webhook === null
+        ? null
+        : {
+            url: record.webhook.url,
+            status: record.webhook.status,
+            delivery_id: record.webhook.delivery_id,
+            event: record.webhook.event,
+            attempts: record.webhook.attempts,
+            next_attempt_at:
+              record.webhook.status === "pending" && record.webhook.next_at !== null
+                ? new Date(record.webhook.next_at).toISOString()
+                : null,
+          },
   };
 }

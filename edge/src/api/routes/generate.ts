@@ -32,7 +32,13 @@ generateRoutes.post("/api/generate", async (c) => {
     // The same request again: it answers with the first one's pipeline, as that one would.
     state = await firstPipelineState(stub, c.get("caller"));
   } else {
-    const created = await stub.create({ id, request_id: requestId, request, owner: c.get("caller").owner });
+    const created = await stub.create({
+      id,
+      request_id: requestId,
+      request,
+      owner: c.get("caller").owner,
+      origin: new URL(c.req.url).origin,
+    });
     if (!created.ok) {
       // Refused before the pipeline existed: a retry with the key may try again.
       if (keyed.kind === "first") await keyed.key.release();

@@ -50,9 +50,11 @@ export class Admission {
       CREATE TABLE IF NOT EXISTS turns (rank INTEGER PRIMARY KEY, owner TEXT NOT NULL);`);
     // Queues saved before tenants took turns have no owner column: their rows are the open tenant's.
     for (const table of ["queue", "running"]) {
-      const columns = sql.exec(`PRAGMA table_info(${table})`).toArray();
-      if (!columns.some((c) => c["name"] === "owner"))
+      try {
+        sql.exec(`SELECT owner FROM ${table} LIMIT 0`);
+      } catch {
         sql.exec(`ALTER TABLE ${table} ADD COLUMN owner TEXT NOT NULL DEFAULT ''`);
+      }
     }
     sql.exec("CREATE INDEX IF NOT EXISTS queue_tenant ON queue (rank, owner, n)");
     for (const row of sql.exec("SELECT pipeline_id, owner FROM running"))

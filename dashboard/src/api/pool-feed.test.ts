@@ -45,6 +45,7 @@ const overview = {
     agents_connected: 0,
     auth: "open",
     version: "0.1.0",
+    sandbox_runtimes: [],
   },
   status: {
     running: true,

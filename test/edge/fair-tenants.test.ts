@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startEdge, type EdgeHandle } from "../support/edge.ts";
+import { freePort, startEdge, type EdgeHandle } from "../support/edge.ts";
 import { FakeAgent, type Assignment } from "../support/fake-agent.ts";
 import { getJson, postJson, until } from "../support/http.ts";
 
@@ -128,6 +131,62 @@ describe("fair tenants", () => {
     for (const id of ids)
       expect((await getJson(`${edge.url}/api/pipelines/${id}`, as(keyOf(id)))).body.state).toBe("COMPLETED");
     expect(await tenantsOf(edge)).toEqual([]);
+  }, 60_000);
+
+  it("keeps each key's queue, and whose turn it is, across a restart of the edge", async () => {
+    const state = mkdtempSync(join(tmpdir(), "atomic-edge-fair-"));
+    cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+    const port = await freePort();
+    const vars = {
+      ATOMIC_API_KEYS: `${FLOOD},${SMALL}`,
+      ATOMIC_AGENT_TOKEN: "fair-token",
+      ATOMIC_MAX_CONCURRENT: "1",
+      ATOMIC_AGENT_WAIT_MS: "30000",
+      ATOMIC_LOG_LEVEL: "ERROR",
+    };
+    let edge = await startEdge(vars, state, port);
+    let agent = await FakeAgent.link(edge, { id: "fair-restart", capacity: 1 });
+    for (let i = 0; i < 4; i++) await submit(edge, FLOOD, `flood-${i}`);
+    for (let i = 0; i < 3; i++) await submit(edge, SMALL, `small-${i}`);
+    const first = await agent.nextJob();
+    expect(promptOf(first)).toBe("flood-0");
+    agent.generate(first, CODE);
+    const second = await agent.nextJob();
+    expect(promptOf(second)).toBe("small-0");
+    agent.generate(second, CODE);
+    // flood-1 runs (the flood key's turn was last) when the edge stops, the rest persisted.
+    const third = await agent.nextJob();
+    expect(promptOf(third)).toBe("flood-1");
+    const before = await tenantsOf(edge);
+    expect(before).toEqual(
+      expect.arrayContaining([
+        { owner: ownerOf(FLOOD), running: 1, queued: 2 },
+        { owner: ownerOf(SMALL), running: 0, queued: 2 },
+      ]),
+    );
+    agent.close();
+    await edge.dispose();
+
+    edge = await startEdge(vars, state, port);
+    const restarted = edge;
+    cleanups.push(() => restarted.dispose());
+    expect(await tenantsOf(edge)).toEqual(before);
+    // The agent relinks still holding flood-1 and finishes it; then the turns go on where they
+    // were: the small key's (the flood key had the last), then alternating.
+    agent = await FakeAgent.link(edge, { id: "fair-restart", capacity: 1, running: [third] });
+    cleanups.push(() => agent.close());
+    agent.generate(third, CODE);
+    const rest: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const job = await agent.nextJob();
+      rest.push(promptOf(job));
+      agent.generate(job, CODE);
+    }
+    expect(rest).toEqual(["small-1", "flood-2", "small-2", "flood-3"]);
+    await until(
+      () => tenantsOf(edge),
+      (tenants) => tenants.length === 0,
+    );
   }, 60_000);
 
   it("refuses a bad ATOMIC_MAX_RUNNING_PER_KEY with a message naming it", async () => {

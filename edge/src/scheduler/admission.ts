@@ -85,12 +85,13 @@ export class Admission {
   enqueue(pipelineId: string, priority: Priority, owner: string | null, retryAfterS: () => number): EnqueueOutcome {
     const tenant = owner ?? OPEN_TENANT;
     const fair = this.#fairState();
+    const rank = PRIORITY_RANK[priority];
     if (this.#running.size < this.#maxConcurrent && underCap(tenant, fair) && this.#queued === 0) {
+      this.#served(rank, tenant);
       this.#admit(pipelineId, tenant);
       return { status: "admitted", position: 0 };
     }
     if (this.#queued >= this.#maxQueued) return { status: "full", retry_after_s: retryAfterS() };
-    const rank = PRIORITY_RANK[priority];
     const n = NumberColumn.parse(this.#sql.exec("SELECT COALESCE(MAX(n), 0) + 1 AS next FROM queue").one()["next"]);
     this.#sql.exec(
       "INSERT OR IGNORE INTO queue (pipeline_id, rank, n, owner) VALUES (?, ?, ?, ?)",
@@ -141,8 +142,7 @@ export class Admission {
       const id = TextColumn.parse(next["pipeline_id"]);
       this.#sql.exec("DELETE FROM queue WHERE pipeline_id = ?", id);
       this.#queued -= 1;
-      this.#lastServed.set(turn.rank, turn.owner);
-      this.#sql.exec("INSERT OR REPLACE INTO turns (rank, owner) VALUES (?, ?)", turn.rank, turn.owner);
+      this.#served(turn.rank, turn.owner);
       this.#admit(id, turn.owner);
       admitted.push(id);
     }
@@ -178,6 +178,13 @@ export class Admission {
       .exec("SELECT rank, owner, COUNT(*) AS count FROM queue GROUP BY rank, owner")
       .toArray()
       .map((row) => TenantRow.parse(row));
+  }
+
+  /** A tenant took a slot at `rank`: the next turn there starts after it (written only when it changes). */
+  #served(rank: number, tenant: string): void {
+    if (this.#lastServed.get(rank) === tenant) return;
+    this.#lastServed.set(rank, tenant);
+    this.#sql.exec("INSERT OR REPLACE INTO turns (rank, owner) VALUES (?, ?)", rank, tenant);
   }
 
   #fairState(): FairState {

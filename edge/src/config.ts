@@ -40,7 +40,12 @@ export const EdgeConfigSchema = z.object({
   ATOMIC_HEARTBEAT_MS: int("ATOMIC_HEARTBEAT_MS", 5_000, 100, 600_000),
   ATOMIC_MAX_BODY_BYTES: int("ATOMIC_MAX_BODY_BYTES", 1_048_576, 1024, 104_857_600),
   ATOMIC_MAX_SUBSCRIBERS: int("ATOMIC_MAX_SUBSCRIBERS", 2_000, 1, 32_000),
-  ATOMIC_PIPELINE_RETENTION_HOURS: int("ATOMIC_PIPELINE_RETENTION_HOURS", 24, 1, 24 * 365),
+  /** Hours, fractions allowed (0.01 is 36 s: short enough to watch clean-up happen in a test or a soak). */
+  ATOMIC_PIPELINE_RETENTION_HOURS: z.coerce
+    .number({ error: "ATOMIC_PIPELINE_RETENTION_HOURS must be a number" })
+    .min(0.001, "ATOMIC_PIPELINE_RETENTION_HOURS must be at least 0.001 (3.6 s)")
+    .max(24 * 365, `ATOMIC_PIPELINE_RETENTION_HOURS must be at most ${24 * 365}`)
+    .default(24),
   ATOMIC_IDEMPOTENCY_TTL_S: int("ATOMIC_IDEMPOTENCY_TTL_S", 86_400, 1, 30 * 86_400),
   ATOMIC_MAX_ATTEMPTS: int("ATOMIC_MAX_ATTEMPTS", 5, 1, 100),
   /** The most repair rounds a verified pipeline gets, whatever its `metadata.max_repairs` asks. */

@@ -67,7 +67,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       maxAttempts: config.ATOMIC_MAX_ATTEMPTS,
       stageTimeoutMs: (stage) => stageTimeoutMs(stage, config),
       agentWaitMs: config.ATOMIC_AGENT_WAIT_MS,
-      retentionMs: config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000,
+      retentionMs: Math.round(config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000),
       webhookRetryBaseMs: config.ATOMIC_WEBHOOK_RETRY_BASE_MS,
     };
     this.#logger = createEdgeLogger(config.ATOMIC_LOG_LEVEL, { component: "pipeline" });

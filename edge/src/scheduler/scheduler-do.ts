@@ -154,7 +154,7 @@ export class SchedulerDO extends DurableObject<Env> {
         verified: finished.verification?.status === "passed",
         verification: finished.verification?.status ?? null,
       },
-      finished.finished_at + this.#config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000,
+      finished.finished_at + Math.round(this.#config.ATOMIC_PIPELINE_RETENTION_HOURS * 3_600_000),
     );
     if (freed) await this.#placement.placeWaiting();
   }

@@ -56,6 +56,17 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Options of the calls that start work (`generate`, `execute`). */
+export interface WorkOptions extends CallOptions {
+  /**
+   * Sent as `Idempotency-Key`, the same on every retry of this call, so a retry after a lost answer
+   * (a dropped connection, a timeout) answers with the work the first attempt started instead of
+   * starting it twice. Default: a new random key per call; pass your own to make retries across
+   * restarts of your program safe too.
+   */
+  idempotencyKey?: string | undefined;
+}
+
 /** `stream`'s source: a request that starts a pipeline, or a pipeline to follow after a seq. */
 export type StreamInput = GenerateInput | { pipelineId: string; after?: number | undefined };
 
@@ -64,10 +75,15 @@ export type StreamInput = GenerateInput | { pipelineId: string; after?: number |
  * limit refuse before the pipeline exists; `no_agent` ends the pipeline FAILED before any host ran it.
  */
 const RETRY_GENERATE: RetryRule = (status, code) =>
-  (status === 429 && (code === "queue_full" || code === "rate_limited")) || (status === 503 && code === "no_agent");
+  (status === 429 && (code === "queue_full" || code === "rate_limited")) ||
+  (status === 503 && code === "no_agent") ||
+  // The first attempt with this call's key has not got far enough for its retry yet.
+  (status === 409 && code === "conflict");
 /** `POST /api/execute`: a rate limit, or no host with a sandbox took the run (none ran it). */
 const RETRY_EXECUTE: RetryRule = (status, code) =>
-  (status === 429 && code === "rate_limited") || (status === 503 && code === "sandbox_unavailable");
+  (status === 429 && code === "rate_limited") ||
+  (status === 503 && code === "sandbox_unavailable") ||
+  (status === 409 && code === "conflict");
 
 /**
  * A client of the Atomic Orchestrator API: `fetch` and the standard `WebSocket` only, so it runs in
@@ -102,13 +118,15 @@ export class AtomicClient {
    * that wait, or the request says `async: true`, the edge answers 202 and this follows the
    * pipeline's events to its end instead. A pipeline that fails throws an AtomicApiError with its code.
    */
-  async generate(request: GenerateInput, options: CallOptions = {}): Promise<GenerateResponse> {
+  async generate(request: GenerateInput, options: WorkOptions = {}): Promise<GenerateResponse> {
     const response = await this.#transport.call("api/generate", {
       method: "POST",
       body: request,
+      headers: { "Idempotency-Key": options.idempotencyKey ?? crypto.randomUUID() },
       signal: options.signal,
       retry: RETRY_GENERATE,
-      idempotent: false,
+      // The key makes a lost answer safe to ask again: the edge answers with the same pipeline.
+      idempotent: true,
       timeout: false,
     });
     if (response.status !== 202) return parseBody(response, GenerateResponse);
@@ -154,13 +172,14 @@ export class AtomicClient {
   }
 
   /** Runs code in the sandbox of a host-agent with Docker (`POST /api/execute`). */
-  async execute(request: ExecuteInput, options: CallOptions = {}): Promise<ExecuteAnswer> {
+  async execute(request: ExecuteInput, options: WorkOptions = {}): Promise<ExecuteAnswer> {
     return this.#transport.json("api/execute", ExecuteAnswer, {
       method: "POST",
       body: request,
+      headers: { "Idempotency-Key": options.idempotencyKey ?? crypto.randomUUID() },
       signal: options.signal,
       retry: RETRY_EXECUTE,
-      idempotent: false,
+      idempotent: true,
       timeout: false,
     });
   }

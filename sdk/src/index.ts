@@ -4,7 +4,14 @@
  * artifacts to a folder.
  */
 export { AtomicClient, ExecuteAnswer } from "./client.ts";
-export type { AtomicClientOptions, CallOptions, ExecuteInput, GenerateInput, StreamInput } from "./client.ts";
+export type {
+  AtomicClientOptions,
+  CallOptions,
+  ExecuteInput,
+  GenerateInput,
+  StreamInput,
+  WorkOptions,
+} from "./client.ts";
 export type { StreamOptions } from "./event-stream.ts";
 export type { EventsOptions, PipelineQuery, Pipelines } from "./pipelines.ts";
 export type { Artifacts } from "./artifacts.ts";

@@ -24,9 +24,9 @@ afterEach(async () => {
 class OutageProxy {
   readonly url: string;
   readonly #server: Server;
-  readonly #state: { down: boolean; live: Set<Socket> };
+  readonly #state: { down: boolean; live: Set<Socket>; stalled: Set<Socket> };
 
-  private constructor(server: Server, port: number, state: { down: boolean; live: Set<Socket> }) {
+  private constructor(server: Server, port: number, state: { down: boolean; live: Set<Socket>; stalled: Set<Socket> }) {
     this.#server = server;
     this.#state = state;
     this.url = `http://127.0.0.1:${port}`;
@@ -34,7 +34,7 @@ class OutageProxy {
 
   static async start(target: string): Promise<OutageProxy> {
     const { hostname, port } = new URL(target);
-    const state = { down: false, live: new Set<Socket>() };
+    const state = { down: false, live: new Set<Socket>(), stalled: new Set<Socket>() };
     const server = createServer((client) => {
       if (state.down) return void client.destroy();
       const upstream = connect(Number(port), hostname);
@@ -66,8 +66,22 @@ class OutageProxy {
     this.#state.down = false;
   }
 
+  /**
+   * A half-open network: open connections stay open but nothing crosses them any more (what
+   * arrives is read and dropped); new connections flow.
+   */
+  stall(): void {
+    for (const socket of this.#state.live) {
+      socket.unpipe();
+      socket.on("data", () => undefined);
+      this.#state.stalled.add(socket);
+    }
+    this.#state.live.clear();
+  }
+
   async close(): Promise<void> {
     this.down();
+    for (const socket of this.#state.stalled) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }
@@ -98,48 +112,80 @@ function rssKiB(pid: number | undefined): number | null {
   }
 }
 
+async function setUp(edgeVars: Record<string, string> = {}) {
+  const edge: EdgeHandle = await startEdge({
+    // The edge would hand the job back itself after the grace period: make it long, so that
+    // it is the outbox's bound that acts.
+    ATOMIC_AGENT_GRACE_MS: "120000",
+    ATOMIC_AGENT_WAIT_MS: "30000",
+    ...edgeVars,
+  });
+  cleanups.push(() => edge.dispose());
+  const proxy = await OutageProxy.start(edge.url);
+  cleanups.push(() => proxy.close());
+  const py = await startPythonAgent({ ATOMIC_LLM_OFFLINE_DELAY_MS: "10" });
+  cleanups.push(async () => {
+    py.proc.kill("SIGKILL");
+    await py.proc.exited;
+    removeDir(py.dir);
+  });
+  const agent = startHostAgent(
+    { ...edge, url: proxy.url },
+    {
+      ATOMIC_AGENT_ID: "outbox-bound",
+      ATOMIC_IPC_SOCKET: py.socket,
+      ATOMIC_SANDBOX: "off",
+      ATOMIC_THREADS: "2",
+      ATOMIC_LOG_LEVEL: "INFO",
+      ATOMIC_OUTBOX_MAX_FRAMES: String(MAX_FRAMES),
+    },
+  );
+  cleanups.push(async () => {
+    agent.kill("SIGKILL");
+    await agent.exited;
+  });
+  await waitForAgents(edge, 1);
+  const res = await postJson(`${edge.url}/api/generate`, SLOW_PROMPT);
+  expect(res.status).toBe(202);
+  const id = res.body.pipeline_id as string;
+  await until(
+    () => getJson(`${edge.url}/api/pipelines/${id}`),
+    (r) => r.body.content_chars > 200,
+    20_000,
+  );
+  return { edge, proxy, agent, id };
+}
+
+/** The pipeline completed on a later attempt, and its log is whole: contiguous, one result, exactly the last attempt's stream. */
+async function checkCompletedAgain(edge: EdgeHandle, id: string): Promise<void> {
+  const view = await until(
+    () => getJson(`${edge.url}/api/pipelines/${id}`),
+    (r) => r.body.state === "COMPLETED" || r.body.state === "FAILED",
+    60_000,
+    200,
+  );
+  expect(view.body.state).toBe("COMPLETED");
+  expect(view.body.stages.find((s: { stage: string }) => s.stage === "GENERATING").attempts).toBeGreaterThanOrEqual(2);
+  const events = parseSse(await (await fetch(`${edge.url}/api/pipelines/${id}/events`)).text());
+  expect(events.map((e) => e.data.seq)).toEqual(events.map((_, i) => i + 1));
+  const lastStart = events
+    .map((e) => e.event === "stage" && e.data.stage === "GENERATING" && e.data.status === "started")
+    .lastIndexOf(true);
+  const streamed = events
+    .slice(lastStart)
+    .filter((e) => e.event === "chunk" && !e.data.is_final)
+    .map((e) => e.data.delta)
+    .join("");
+  const result = events.at(-1)!;
+  expect(result.event).toBe("result");
+  expect(result.data.content).toBe(streamed);
+  expect(streamed.length).toBeGreaterThan(500);
+  expect(events.filter((e) => e.event === "result")).toHaveLength(1);
+}
+
 describe("the host-agent's bounded outbox", () => {
   it("hands a long stream's job back when the edge is unreachable past the bound; the pipeline still completes once", async () => {
-    const edge: EdgeHandle = await startEdge({
-      // The edge would hand the job back itself after the grace period: make it long, so that
-      // it is the outbox's bound that acts.
-      ATOMIC_AGENT_GRACE_MS: "120000",
-      ATOMIC_AGENT_WAIT_MS: "30000",
-    });
-    cleanups.push(() => edge.dispose());
-    const proxy = await OutageProxy.start(edge.url);
-    cleanups.push(() => proxy.close());
-    const py = await startPythonAgent({ ATOMIC_LLM_OFFLINE_DELAY_MS: "10" });
-    cleanups.push(async () => {
-      py.proc.kill("SIGKILL");
-      await py.proc.exited;
-      removeDir(py.dir);
-    });
-    const agent = startHostAgent(
-      { ...edge, url: proxy.url },
-      {
-        ATOMIC_AGENT_ID: "outbox-bound",
-        ATOMIC_IPC_SOCKET: py.socket,
-        ATOMIC_SANDBOX: "off",
-        ATOMIC_THREADS: "2",
-        ATOMIC_LOG_LEVEL: "INFO",
-        ATOMIC_OUTBOX_MAX_FRAMES: String(MAX_FRAMES),
-      },
-    );
-    cleanups.push(async () => {
-      agent.kill("SIGKILL");
-      await agent.exited;
-    });
-    await waitForAgents(edge, 1);
-
-    const res = await postJson(`${edge.url}/api/generate`, SLOW_PROMPT);
-    expect(res.status).toBe(202);
-    const id = res.body.pipeline_id as string;
-    await until(
-      () => getJson(`${edge.url}/api/pipelines/${id}`),
-      (r) => r.body.content_chars > 200,
-      20_000,
-    );
+    const { edge, proxy, agent, id } = await setUp();
     const rssBefore = rssKiB(agent.child.pid);
     proxy.down();
     // The stream goes on with nobody to ack it, until the outbox is full and the job handed back.
@@ -151,18 +197,7 @@ describe("the host-agent's bounded outbox", () => {
     );
     const rssDuring = rssKiB(agent.child.pid);
     proxy.up();
-
-    const view = await until(
-      () => getJson(`${edge.url}/api/pipelines/${id}`),
-      (r) => r.body.state === "COMPLETED" || r.body.state === "FAILED",
-      60_000,
-      200,
-    );
-    expect(view.body.state).toBe("COMPLETED");
-    // It ran again after the hand-back: attempt 2 (or later) of GENERATING.
-    expect(view.body.stages.find((s: { stage: string }) => s.stage === "GENERATING").attempts).toBeGreaterThanOrEqual(
-      2,
-    );
+    await checkCompletedAgain(edge, id);
 
     // Bounded: when the job was handed back, and every time the link came back, the outbox held
     // at most the bound.
@@ -175,22 +210,23 @@ describe("the host-agent's bounded outbox", () => {
     console.log(
       `[outbox] handed back ${handedBack.length}x; agent RSS ${rssBefore} KiB before the outage, ${rssDuring} KiB at the hand-back`,
     );
+  }, 120_000);
 
-    // Nothing lost or doubled: one contiguous log, the result is exactly the last attempt's stream.
-    const events = parseSse(await (await fetch(`${edge.url}/api/pipelines/${id}/events`)).text());
-    expect(events.map((e) => e.data.seq)).toEqual(events.map((_, i) => i + 1));
-    const lastStart = events
-      .map((e) => e.event === "stage" && e.data.stage === "GENERATING" && e.data.status === "started")
-      .lastIndexOf(true);
-    const streamed = events
-      .slice(lastStart)
-      .filter((e) => e.event === "chunk" && !e.data.is_final)
-      .map((e) => e.data.delta)
-      .join("");
-    const result = events.at(-1)!;
-    expect(result.event).toBe("result");
-    expect(result.data.content).toBe(streamed);
-    expect(streamed.length).toBeGreaterThan(500);
-    expect(events.filter((e) => e.event === "result")).toHaveLength(1);
+  it("a half-open link (nothing acked, nothing closed): the job is handed back while the agent still counts as linked", async () => {
+    // Short heartbeats, so that both ends notice the dead link soon.
+    const { edge, proxy, agent, id } = await setUp({ ATOMIC_HEARTBEAT_MS: "1000" });
+    proxy.stall();
+    const handedBack = await until(
+      async () => logLines(agent, "outbox full; handing a job back"),
+      (lines) => lines.length > 0,
+      20_000,
+      100,
+    );
+    // Linked as far as the agent knew: it said so to the edge at once (a job.rejected the stalled
+    // link swallowed), and again after the next welcome.
+    expect(handedBack[0]).toMatchObject({ linked: true });
+    expect(Number(handedBack[0]!["unacked"])).toBeLessThanOrEqual(MAX_FRAMES);
+    await checkCompletedAgain(edge, id);
+    expect(logLines(agent, "the edge stopped answering; reconnecting").length).toBeGreaterThanOrEqual(1);
   }, 120_000);
 });

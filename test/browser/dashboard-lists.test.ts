@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, openPage } from "../support/browser.ts";
@@ -14,9 +16,26 @@ let edge: EdgeHandle;
 let agent: FakeAgent;
 let browser: Browser;
 const ids: string[] = [];
+/** A webhook receiver that answers 500 once, then 200. */
+let receiver: Server;
+let receiverUrl = "";
+let received = 0;
 
 beforeAll(async () => {
-  [edge, browser] = await Promise.all([startEdge({ ATOMIC_AGENT_WAIT_MS: "1000" }), launchChromium()]);
+  receiver = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(received++ === 0 ? 500 : 200).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  [edge, browser] = await Promise.all([
+    startEdge({
+      ATOMIC_AGENT_WAIT_MS: "1000",
+      ATOMIC_WEBHOOK_SECRET: `whsec_${btoa("a secret for the dashboard test!")}`,
+      ATOMIC_WEBHOOK_RETRY_BASE_MS: "100",
+    }),
+    launchChromium(),
+  ]);
   agent = await FakeAgent.link(edge, { id: "dashboard-lists-agent", capacity: 50 });
   for (let i = 0; i < 28; i++) {
     const res = await postJson(`${edge.url}/api/generate`, { prompt: `paging ${i}`, async: true });
@@ -29,6 +48,7 @@ afterAll(async () => {
   agent?.close();
   await browser?.close();
   await edge?.dispose();
+  await new Promise((resolve) => receiver?.close(resolve));
 });
 
 describe("the dashboard's pipeline list", () => {
@@ -64,7 +84,7 @@ describe("the dashboard's pipeline list", () => {
     const res = await postJson(`${edge.url}/api/generate`, {
       prompt: "nobody will take this",
       async: true,
-      metadata: { pool: "nobody-here" },
+      metadata: { pool: "nobody-here", webhook: receiverUrl },
     });
     const id = String(res.body.pipeline_id);
     const failed = await until(
@@ -79,6 +99,13 @@ describe("the dashboard's pipeline list", () => {
     await error.getByText("no_agent").waitFor();
     await error.getByText(String(failed.body.error.message)).waitFor();
     expect(await page.getByRole("button", { name: "Cancel pipeline" }).count()).toBe(0);
+    // Its webhook: the receiver's 500, then the retry's 200 (the card looks again every 5 s).
+    const webhook = page.getByRole("region", { name: "Webhook" });
+    await webhook.getByText("delivered").waitFor({ timeout: 15_000 });
+    const attempts = webhook.getByRole("region", { name: "Webhook attempts" });
+    expect(await attempts.getByRole("cell").allTextContents()).toEqual(
+      expect.arrayContaining(["1", "500", "2", "200"]),
+    );
     await watched.screenshot("pipeline-failed");
     expect(watched.problems).toEqual([]);
     await watched.close();

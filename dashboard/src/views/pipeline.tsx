@@ -7,6 +7,7 @@ import { isAbort } from "../api/client.ts";
 import { reconnectDelayMs } from "../backoff.ts";
 import { FileTree } from "../components/file-tree.tsx";
 import { StateBadge, VerifiedBadge } from "../components/state-badge.tsx";
+import { WebhookCard } from "../components/webhook-card.tsx";
 import { useApp } from "../context.ts";
 import { bytes, duration, instant, textOf } from "../format.ts";
 import { applyEvent, fromView, type LivePipeline } from "../pipeline-live.ts";
@@ -156,6 +157,7 @@ export function PipelineView({ id }: { id: string }) {
             </section>
           ) : null}
           {live.result !== null || view.finished_at !== null ? <Result view={view} live={live} /> : null}
+          {view.webhook !== null ? <WebhookCard id={id} initial={view.webhook} /> : null}
           {(view.artifacts?.count ?? live.result?.artifacts?.count ?? 0) > 0 ? <Artifacts id={id} /> : null}
         </>
       )}

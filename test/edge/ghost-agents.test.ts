@@ -90,4 +90,24 @@ describe("ghost host-agents", () => {
     console.log(`[ghost] the dead host-agent's job moved ${movedAfterMs} ms after the edge restarted`);
     expect(movedAfterMs).toBeLessThan(HEARTBEAT_MS * 3 + GRACE_MS + 10_000);
   }, 60_000);
+
+  it("a host-agent that relinks into another pool leaves the old pool's list and placement at once", async () => {
+    const edge = await startEdge({ ATOMIC_AGENT_GRACE_MS: "60000" });
+    cleanups.push(() => edge.dispose());
+    const first = await FakeAgent.link(edge, { id: "agent-moves", pool: "default" });
+    expect((await getJson(`${edge.url}/api/status`)).body.agents).toEqual([
+      expect.objectContaining({ agent_id: "agent-moves", connected: true }),
+    ]);
+    first.close();
+    const moved = await FakeAgent.link(edge, { id: "agent-moves", pool: "other" });
+    cleanups.push(() => moved.close());
+    const old = await until(
+      () => getJson(`${edge.url}/api/status`),
+      (r) => r.body.agents.length === 0,
+    );
+    expect(old.body.agents).toEqual([]);
+    expect((await getJson(`${edge.url}/api/status?pool=other`)).body.agents).toEqual([
+      expect.objectContaining({ agent_id: "agent-moves", connected: true }),
+    ]);
+  });
 });

@@ -57,6 +57,8 @@ export class AgentLinkDO extends DurableObject<Env> {
   #log: EdgeLogger;
   #link: LinkState | null = null;
   #lastSeen = Date.now();
+  /** The pool the agent was linked to before this socket (null: none), told if the agent moves. */
+  #previousPool: string | null = null;
   /** The `assigned` table, mirrored: every job event and result looks its job up here. */
   #assigned = new Map<string, JobRow>();
   /** Each socket's session, read from its attachment once (frames arrive many times a second). */
@@ -93,6 +95,7 @@ export class AgentLinkDO extends DurableObject<Env> {
     for (const old of this.ctx.getWebSockets()) closeQuietly(old, 4000, "replaced by a newer connection");
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment({ session, agent_id: agentId });
+    this.#previousPool = this.#link?.pool ?? null;
     this.#link = {
       agent_id: agentId,
       pool: this.#link?.pool ?? "default",
@@ -191,6 +194,13 @@ export class AgentLinkDO extends DurableObject<Env> {
     }
     // Jobs this agent had and no longer mentions are gone with its last process.
     for (const lost of known.values()) await this.#handBack(lost, "the host-agent came back without it");
+    // Linked to another pool than before: the old pool's scheduler forgets it.
+    const previousPool = this.#previousPool;
+    if (previousPool !== null && previousPool !== hello.pool) {
+      await this.env.SCHEDULER.getByName(previousPool)
+        .agentGone(link.agent_id)
+        .catch((error: unknown) => this.#log.warn("could not tell the previous pool", { previousPool, error }));
+    }
     link.pool = hello.pool;
     link.connected = true;
     link.draining = false;
@@ -322,10 +332,12 @@ export class AgentLinkDO extends DurableObject<Env> {
   /**
    * The scheduler asks after an agent it has not heard from in a while (its own sweep, in case
    * this object's alarm was lost): the same checks as the alarm. `unknown` when this link holds
-   * no agent (never linked, or lost and forgotten), which the scheduler then forgets too.
+   * no agent for that pool (never linked, lost and forgotten, or linked to another pool since),
+   * which the scheduler then forgets too.
    */
-  async check(): Promise<"linked" | "waiting" | "unknown"> {
-    return this.#inspect();
+  async check(pool: string): Promise<"linked" | "waiting" | "unknown"> {
+    const state = await this.#inspect();
+    return this.#link && this.#link.pool !== pool ? "unknown" : state;
   }
 
   async #inspect(): Promise<"linked" | "waiting" | "unknown"> {

@@ -265,7 +265,7 @@ export class SchedulerDO extends DurableObject<Env> {
       if (this.#heardAt(agent) + this.#silenceMs > now) continue;
       this.#checkedAt.set(agent.agent_id, now);
       const state = await this.env.AGENT_LINK.getByName(agent.agent_id)
-        .check()
+        .check(this.ctx.id.name ?? "default")
         .catch((error: unknown) => {
           this.#log.warn("could not ask an agent's link about it", { agent_id: agent.agent_id, error });
           return null;

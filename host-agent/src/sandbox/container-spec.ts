@@ -26,6 +26,31 @@ export type SandboxRuntime = (typeof SANDBOX_RUNTIMES)[number];
  */
 const SECCOMP_PROFILE = JSON.stringify(seccompProfile);
 
+/**
+ * The profile as runsc gets it (its registration passes `--oci-seccomp`, so gVisor applies it to
+ * the program inside the sandbox, in the Sentry): the same denials as a deny list over everything
+ * else, because Debian's gVisor (2022) cannot take the allow list. It refuses `select` even when
+ * listed, and answers every errno rule with EPERM whatever its `errnoRet`, so clone3's ENOSYS
+ * (which makes glibc fall back to clone) would become EPERM and no thread could start.
+ */
+const RUNSC_SECCOMP_PROFILE = JSON.stringify({
+  defaultAction: "SCMP_ACT_ALLOW",
+  syscalls: [
+    ...seccompProfile.syscalls.filter((rule) => rule.action === "SCMP_ACT_ERRNO" && !rule.names.includes("clone3")),
+    // socket(): every address family but AF_UNIX (1), AF_INET (2), AF_INET6 (10) and netlink (16) ...
+    ...[0, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15].map((family) =>
+      socketRule({ index: 0, value: family, op: "SCMP_CMP_EQ" }),
+    ),
+    socketRule({ index: 0, value: 16, op: "SCMP_CMP_GT" }),
+    // ... and netlink for anything but NETLINK_ROUTE (0).
+    socketRule({ index: 0, value: 16, op: "SCMP_CMP_EQ" }, { index: 2, value: 0, op: "SCMP_CMP_NE" }),
+  ],
+});
+
+function socketRule(...args: Array<{ index: number; value: number; op: string }>) {
+  return { names: ["socket"], action: "SCMP_ACT_ERRNO", errnoRet: 1, args };
+}
+
 /** Everything about a container that does not depend on the run it will serve. */
 export interface ContainerSpecInput {
   image: string;
@@ -53,8 +78,10 @@ const SHM_BYTES = 8 * 1024 * 1024;
  * Host tasks a container may have. Under runc each process of the program is one. Under gVisor the
  * program's processes live in the Sentry, whose host threads are what the cgroup counts: about 38
  * at rest and about 9 more per process of the program (measured here with runsc's ptrace
- * platform), so the cap becomes a bound on the host's cost and the program gets about
- * `max_processes` processes.
+ * platform), so the cap is scaled to give the program about `max_processes` processes. Past it
+ * the Sentry cannot make a thread and the whole sandbox dies (exit 137), where runc's `fork()`
+ * fails with EAGAIN. (RLIMIT_NPROC is no way out: Debian's gVisor 2022 then refuses every new
+ * thread, whatever the limit, and Node cannot start.)
  */
 function pidsLimit(maxProcesses: number, runtime: SandboxRuntime): number {
   return runtime === "runsc" ? RUNSC_BASE_TASKS + RUNSC_TASKS_PER_PROCESS * maxProcesses : maxProcesses;
@@ -100,7 +127,10 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
       ReadonlyRootfs: true,
       Init: true,
       CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges", `seccomp=${SECCOMP_PROFILE}`],
+      SecurityOpt: [
+        "no-new-privileges",
+        `seccomp=${input.runtime === "runsc" ? RUNSC_SECCOMP_PROFILE : SECCOMP_PROFILE}`,
+      ],
       // The engine's own name for its default runtime is `runc`; naming it changes nothing there.
       Runtime: input.runtime ?? "runc",
       Privileged: false,

@@ -14,7 +14,7 @@ import {
   isNotFound,
   missingImageDetail,
 } from "./engine-errors.ts";
-import { SandboxError, SandboxRuntimeError } from "./errors.ts";
+import { RUNSC_REQUIRED_ARGS, SandboxError, SandboxRuntimeError } from "./errors.ts";
 import { UidSlots } from "./identities.ts";
 import { limitPolicyFromEnv, resolveLimits, sameContainerLimits, SandboxEnv, type LimitPolicy } from "./limits.ts";
 import { parseExecuteRequest } from "./parse-request.ts";
@@ -280,9 +280,18 @@ export class DockerSandbox {
     } catch {
       return;
     }
-    const registered = Object.keys(Object(Reflect.get(Object(info), "Runtimes")));
+    const runtimes: unknown = Reflect.get(Object(info), "Runtimes");
+    const registered = Object.keys(Object(runtimes));
     if (!registered.includes(this.runtime)) {
       throw new SandboxRuntimeError(this.runtime, registered, engineAddress(this.#docker));
+    }
+    if (this.runtime === "runsc") {
+      const args: unknown = Reflect.get(Object(Reflect.get(Object(runtimes), "runsc")), "runtimeArgs");
+      const given = Array.isArray(args) ? args.map(String) : [];
+      const missing = RUNSC_REQUIRED_ARGS.filter((arg) => !given.includes(arg));
+      if (missing.length > 0) {
+        throw new SandboxRuntimeError(this.runtime, registered, engineAddress(this.#docker), missing);
+      }
     }
   }
 

@@ -41,7 +41,14 @@ export class SandboxLimitError extends SandboxError {
 
 /** How an operator registers gVisor with a Docker engine (README, "The sandbox"). */
 const RUNSC_REGISTRATION =
-  'install gVisor (Debian: apt-get install runsc), add it to /etc/docker/daemon.json as {"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=none"]}}} (merged with what is there), then reload the engine (systemctl reload docker, or kill -HUP the dockerd process)';
+  'install gVisor (Debian: apt-get install runsc), add it to /etc/docker/daemon.json as {"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=none","--oci-seccomp"]}}} (merged with what is there), then reload the engine (systemctl reload docker, or kill -HUP the dockerd process)';
+
+/**
+ * What runsc must be given by its registration: `--network=none` (without it a container with
+ * `NetworkMode: none` fails to start) and `--oci-seccomp` (without it gVisor ignores the sandbox's
+ * seccomp profile, and io_uring, for one, works inside).
+ */
+export const RUNSC_REQUIRED_ARGS = ["--network=none", "--oci-seccomp"] as const;
 
 /**
  * `ATOMIC_SANDBOX_RUNTIME` names a runtime the engine does not have: a configuration error that
@@ -50,12 +57,13 @@ const RUNSC_REGISTRATION =
 export class SandboxRuntimeError extends SandboxError {
   override name = "SandboxRuntimeError";
 
-  constructor(runtime: string, registered: readonly string[], engine: string) {
+  constructor(runtime: string, registered: readonly string[], engine: string, missingArgs: readonly string[] = []) {
     const has = registered.length > 0 ? registered.join(", ") : "none";
     const how = runtime === "runsc" ? `: ${RUNSC_REGISTRATION}` : "";
-    super(
-      "sandbox_unavailable",
-      `ATOMIC_SANDBOX_RUNTIME=${runtime}, but the Docker engine at ${engine} has no runtime "${runtime}" registered (it has: ${has})${how}`,
-    );
+    const problem =
+      missingArgs.length > 0
+        ? `the Docker engine at ${engine} registers "${runtime}" without ${missingArgs.join(" and ")} in its runtimeArgs`
+        : `the Docker engine at ${engine} has no runtime "${runtime}" registered (it has: ${has})`;
+    super("sandbox_unavailable", `ATOMIC_SANDBOX_RUNTIME=${runtime}, but ${problem}${how}`);
   }
 }

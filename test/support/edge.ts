@@ -68,7 +68,8 @@ export async function startEdge(
   });
   await worker.ready;
   const url = (await worker.url).origin;
-  const deadline = Date.now() + 10_000;
+  // The event follows `ready` closely on an idle machine; a loaded one (CI, tests in parallel) can take a while.
+  const deadline = Date.now() + 45_000;
   while (workerUrl === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (workerUrl === null) throw new Error("wrangler never said where the Worker listens");
   return {

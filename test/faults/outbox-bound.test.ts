@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import type { JobKind } from "../../shared/src/index.ts";
+import { JobRunner, type JobContext, type JobHandler } from "../../host-agent/src/jobs/job-runner.ts";
+import { LinkClient } from "../../host-agent/src/link/link-client.ts";
+import { createLogger } from "../../host-agent/src/log.ts";
+import { HEALTHY } from "../support/fake-agent.ts";
 import { startEdge, type EdgeHandle } from "../support/edge.ts";
 import { getJson, parseSse, postJson, until } from "../support/http.ts";
 import { removeDir, startHostAgent, startPythonAgent, waitForAgents, type Proc } from "../support/processes.ts";
@@ -13,6 +18,7 @@ import { removeDir, startHostAgent, startPythonAgent, waitForAgents, type Proc }
  * pipeline runs the job again (attempt + 1) and ends COMPLETED with nothing lost or doubled.
  */
 const MAX_FRAMES = 16;
+const PROGRAM = "```python main.py\nprint(2)\n```\n";
 const SLOW_PROMPT = { prompt: "Build a REST API for user management in Python", async: true };
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -229,4 +235,70 @@ describe("the host-agent's bounded outbox", () => {
     await checkCompletedAgain(edge, id);
     expect(logLines(agent, "the edge stopped answering; reconnecting").length).toBeGreaterThanOrEqual(1);
   }, 120_000);
+
+  it("a burst past the bound while linked: the job is handed back at once (job.rejected) and runs again", async () => {
+    const edge = await startEdge({ ATOMIC_AGENT_WAIT_MS: "30000" });
+    cleanups.push(() => edge.dispose());
+    const contexts: JobContext[] = [];
+    const release = new Map<number, () => void>();
+    const handler: JobHandler = async (ctx) => {
+      contexts.push(ctx);
+      await new Promise<void>((resolve, reject) => {
+        release.set(ctx.job.attempt, resolve);
+        ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+      });
+      return { chars: ctx.job.attempt === 1 ? 0 : PROGRAM.length, finish_reason: "stop", provider: "burst" };
+    };
+    const logger = createLogger("silent");
+    const handlers: Partial<Record<JobKind, JobHandler>> = { "llm.generate": handler };
+    const runner = new JobRunner({ capacity: 2, handlers, logger, tokenFlushMs: 0 });
+    const link = new LinkClient({
+      edgeUrl: edge.url,
+      token: edge.token,
+      agentId: "outbox-burst",
+      pool: "default",
+      labels: {},
+      capacity: 2,
+      kinds: ["llm.generate"],
+      version: "test",
+      logger,
+      health: () => HEALTHY,
+      running: () => runner.running(),
+      onAssign: (job) => runner.assign(job),
+      onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
+      onFailed: (failed) => runner.abandon(failed.job_id, failed.attempt, failed.error),
+      outbox: { maxFrames: MAX_FRAMES, maxBytes: 1 << 20 },
+    });
+    runner.attach(link);
+    link.start();
+    cleanups.push(() => link.close());
+    expect(await link.waitLinked(10_000)).toBe(true);
+
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "a burst", async: true });
+    await until(
+      async () => contexts.length,
+      (n) => n >= 1,
+    );
+    const first = contexts[0]!;
+    // More frames in one tick than the outbox holds: no ack can come back in between.
+    for (let i = 0; i < MAX_FRAMES * 2; i++) first.emit({ kind: "token", text: `t${i} ` });
+    expect(first.signal.aborted).toBe(true);
+    expect(link.unacked).toBeLessThanOrEqual(MAX_FRAMES);
+    // The edge heard of it at once and placed it again, here (the only agent): attempt 2.
+    await until(
+      async () => contexts.length,
+      (n) => n >= 2,
+    );
+    const second = contexts[1]!;
+    expect(second.job.attempt).toBe(first.job.attempt + 1);
+    second.emit({ kind: "token", text: PROGRAM });
+    release.get(second.job.attempt)?.();
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED" || r.body.state === "FAILED",
+    );
+    expect(view.body.state).toBe("COMPLETED");
+    expect(view.body.content_chars).toBe(PROGRAM.length);
+    expect(view.body.stages.find((st: { stage: string }) => st.stage === "GENERATING").attempts).toBe(2);
+  });
 });

@@ -22,6 +22,8 @@ export interface SoakOptions {
   concurrency: number;
   retentionHours: number;
   idleSeconds: number;
+  /** Stop sending after this many minutes even if fewer than `pipelines` were sent (0: no limit). */
+  maxLoadMinutes: number;
   /** Answers after which the post-warm-up level is taken. */
   warmup: number;
   sampleEverySeconds: number;
@@ -42,6 +44,7 @@ export const SOAK_DEFAULTS: Omit<SoakOptions, "onProgress" | "onStack"> = {
   concurrency: 32,
   retentionHours: 0.01,
   idleSeconds: 90,
+  maxLoadMinutes: 0,
   warmup: 1000,
   sampleEverySeconds: 5,
   sandbox: false,
@@ -79,6 +82,7 @@ export interface Sample {
 
 /** How often the idle period reads workerd's allocator (with `allocator`). */
 const IDLE_ALLOCATOR_EVERY_S = 30;
+const INSPECTOR_TIMEOUT_MS = 5000;
 
 export interface Checkpoint extends Sample {
   name: "start" | "warm" | "end" | "idle";
@@ -163,8 +167,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     const heapNow = async (): Promise<HeapSample | null> => {
       if (!inspector) return null;
-      const usage = (await inspector.send("Runtime.getHeapUsage")) as { usedSize: number; totalSize: number };
-      return { used_mb: toMb(usage.usedSize), total_mb: toMb(usage.totalSize) };
+      // A second inspector session on the isolate takes over this one's: its answers may never come.
+      const usage = (await withTimeout(inspector.send("Runtime.getHeapUsage"), INSPECTOR_TIMEOUT_MS)) as {
+        usedSize: number;
+        totalSize: number;
+      } | null;
+      return usage === null ? null : { used_mb: toMb(usage.usedSize), total_mb: toMb(usage.totalSize) };
     };
     const sample = async (): Promise<Sample> => {
       const processes: Sample["processes"] = {};
@@ -190,7 +198,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const s = await sample();
       let afterGc: HeapSample | null = null;
       if (inspector) {
-        await inspector.send("HeapProfiler.collectGarbage");
+        await withTimeout(inspector.send("HeapProfiler.collectGarbage"), INSPECTOR_TIMEOUT_MS);
         afterGc = await heapNow();
       }
       const point: Checkpoint = {
@@ -216,8 +224,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let sent = 0;
     let warmTaken: Promise<Checkpoint> | null = null;
     const body = { prompt: options.prompt };
+    const loadDeadline =
+      options.maxLoadMinutes > 0 ? performance.now() + options.maxLoadMinutes * 60_000 : Number.POSITIVE_INFINITY;
     const client = async (): Promise<void> => {
-      while (sent < options.pipelines) {
+      while (sent < options.pipelines && performance.now() < loadDeadline) {
         sent += 1;
         const answer = await stack.http.post("/api/generate", body);
         const state = (jsonOf(answer) as { state?: unknown } | null)?.state;
@@ -277,6 +287,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         concurrency: options.concurrency,
         retentionHours: options.retentionHours,
         idleSeconds: options.idleSeconds,
+        maxLoadMinutes: options.maxLoadMinutes,
         warmup: options.warmup,
         sampleEverySeconds: options.sampleEverySeconds,
         sandbox: options.sandbox,
@@ -328,6 +339,23 @@ function describe(s: Sample | Checkpoint): string {
     `(pipelines' objects ${s.disk.pipeline_do_files.toLocaleString("en-US")} files, ${s.disk.pipeline_do_live} holding data; ` +
     `${s.disk.r2_blobs} R2 blobs)`
   );
+}
+
+/** Resolves with `promise`'s value, or null when it takes longer than `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 function toMb(bytes: number): number {

@@ -7,6 +7,7 @@
  *
  * Options: --pipelines N (2000), --concurrency N (32), --retention-hours H (0.01 = 36 s),
  * --idle-seconds S (90), --warmup N (1000, or a tenth of --pipelines when that is smaller),
+ * --max-load-minutes M (stop sending after M minutes, whatever was sent; 0: no limit),
  * --sample-seconds S (5), --sandbox (host-agent with its Docker sandbox), --heap (read the Worker
  * isolate's V8 heap over workerd's inspector, and after a forced GC at each checkpoint),
  * --allocator (read workerd's tcmalloc with gdb at each checkpoint; it stops workerd ~1 s each time),
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     concurrency: { type: "string" },
     "retention-hours": { type: "string" },
     "idle-seconds": { type: "string" },
+    "max-load-minutes": { type: "string" },
     warmup: { type: "string" },
     "sample-seconds": { type: "string" },
     sandbox: { type: "boolean", default: false },
@@ -55,6 +57,7 @@ const options = {
   concurrency: Math.round(num("concurrency", values.concurrency, SOAK_DEFAULTS.concurrency, 1)),
   retentionHours: num("retention-hours", values["retention-hours"], SOAK_DEFAULTS.retentionHours, 0.001),
   idleSeconds: num("idle-seconds", values["idle-seconds"], SOAK_DEFAULTS.idleSeconds, 0),
+  maxLoadMinutes: num("max-load-minutes", values["max-load-minutes"], SOAK_DEFAULTS.maxLoadMinutes, 0),
   warmup: Math.round(
     num("warmup", values.warmup, Math.min(SOAK_DEFAULTS.warmup, Math.max(1, Math.round(pipelines / 10))), 1),
   ),

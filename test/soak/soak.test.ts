@@ -40,6 +40,7 @@ describe("soak", () => {
       concurrency: 16,
       retentionHours: 0.001,
       idleSeconds: 15,
+      maxLoadMinutes: 0,
       warmup: WARMUP,
       sampleEverySeconds: 1,
       sandbox: false,

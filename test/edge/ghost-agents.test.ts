@@ -86,9 +86,10 @@ describe("ghost host-agents", () => {
       15_000,
     );
     expect(view.body.stages.find((s: { stage: string }) => s.stage === "GENERATING").attempts).toBe(2);
-    // The bound: the heartbeat timeout (3 beats) and the grace period after the restart, plus start-up slack.
+    // The bound: the heartbeat timeout (3 beats) and the grace period after the restart, plus slack
+    // for starting workerd on a loaded machine (before the fix the job never moved at all).
     console.log(`[ghost] the dead host-agent's job moved ${movedAfterMs} ms after the edge restarted`);
-    expect(movedAfterMs).toBeLessThan(HEARTBEAT_MS * 3 + GRACE_MS + 10_000);
+    expect(movedAfterMs).toBeLessThan(HEARTBEAT_MS * 3 + GRACE_MS + 20_000);
   }, 60_000);
 
   it("a host-agent that relinks into another pool leaves the old pool's list and placement at once", async () => {

@@ -6,6 +6,9 @@
  *   - `docker run --rm --network none IMAGE python3 -c 'print(1)'` from the CLI, for reference.
  *
  *   node scripts/measure-sandbox.ts [runs]     (default 20; needs the image: npm run sandbox:image)
+ *
+ * Under the runtime `ATOMIC_SANDBOX_RUNTIME` names (runc by default; runsc for gVisor), the CLI's
+ * `docker run` included.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -14,6 +17,8 @@ import { DockerSandbox } from "../host-agent/src/sandbox/index.ts";
 const runs = Number(process.argv[2] ?? "20");
 const image = process.env.ATOMIC_SANDBOX_IMAGE ?? "atomic-sandbox:latest";
 const run = promisify(execFile);
+const runtime = process.env.ATOMIC_SANDBOX_RUNTIME === "runsc" ? "runsc" : "runc";
+console.log(`runtime: ${runtime}`);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -43,7 +48,7 @@ async function throughSandbox(sandbox: DockerSandbox): Promise<void> {
     throw new Error(`unexpected result: ${JSON.stringify(result)}`);
 }
 
-const warm = await DockerSandbox.create({ image, warm: 2, agentId: "measure-warm" });
+const warm = await DockerSandbox.create({ image, runtime, warm: 2, agentId: "measure-warm" });
 await warm.warmPoolReady();
 await time("controller, warm pool, back to back", () => throughSandbox(warm));
 await time(
@@ -55,11 +60,22 @@ const { warmRuns, coldRuns } = warm.stats();
 await warm.close();
 console.log(`  (warm pool served ${warmRuns} runs, ${coldRuns} started cold)`);
 
-const cold = await DockerSandbox.create({ image, warm: 0, agentId: "measure-cold" });
+const cold = await DockerSandbox.create({ image, runtime, warm: 0, agentId: "measure-cold" });
 await time("controller, cold (no pool)", () => throughSandbox(cold));
 await cold.close();
 
-await time("docker run --rm --network none (CLI)", async () => {
-  const { stdout } = await run("docker", ["run", "--rm", "--network", "none", image, "python3", "-c", "print(1)"]);
+await time(`docker run --rm --runtime ${runtime} --network none (CLI)`, async () => {
+  const { stdout } = await run("docker", [
+    "run",
+    "--rm",
+    "--runtime",
+    runtime,
+    "--network",
+    "none",
+    image,
+    "python3",
+    "-c",
+    "print(1)",
+  ]);
   if (stdout !== "1\n") throw new Error(`unexpected output: ${stdout}`);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerGate, labelledContainers } from "../../host-agent/src/sandbox/test-support.ts";
+import { dockerGate, labelledContainers, TEST_RUNTIME } from "../../host-agent/src/sandbox/test-support.ts";
 import type { EdgeHandle } from "../support/edge.ts";
-import { postJson, until } from "../support/http.ts";
+import { getJson, postJson, until } from "../support/http.ts";
 import { startHostAgent, waitForAgents } from "../support/processes.ts";
 import { startSandboxStack, type SandboxStack } from "../support/sandbox-stack.ts";
 
@@ -24,6 +24,14 @@ describe.skipIf(!docker.available)("end to end with the Docker sandbox", () => {
   }, 180_000);
 
   afterAll(async () => stack?.stop());
+
+  it("reports the sandbox's runtime in /health and /api/status", async () => {
+    const health = await getJson(`${edge.url}/health`);
+    expect(health.body.sandbox_runtimes).toEqual([TEST_RUNTIME]);
+    const status = await getJson(`${edge.url}/api/status`);
+    const agent = status.body.agents.find((a: { agent_id: string }) => a.agent_id === agentId);
+    expect(agent).toMatchObject({ docker: "available", sandbox_runtime: TEST_RUNTIME });
+  });
 
   it("runs print(1+1) through POST /api/execute", async () => {
     const res = await postJson(`${edge.url}/api/execute`, { language: "python", code: "print(1+1)" });

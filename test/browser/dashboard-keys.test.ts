@@ -99,6 +99,11 @@ describe("the dashboard of an edge with API keys", () => {
     await signIn(watched, OPERATOR);
     await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
     await page.getByText("dashboard-keys-agent").first().waitFor();
+    // Each key's running pipelines, by the key's id (never the key).
+    const tenants = page.getByRole("region", { name: "Pipelines per API key" });
+    await tenants.waitFor();
+    expect(await tenants.getByRole("row").count()).toBe(3);
+    expect(await tenants.textContent()).not.toContain("dashboard-key-a");
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pipelines" }).click();
     await page.getByRole("link", { name: pipelines["a"]! }).waitFor();
     await page.getByRole("link", { name: pipelines["b"]! }).waitFor();

@@ -173,6 +173,30 @@ function Queue({ status }: { status: StatusResponse }) {
           <dd>{status.running ? "running" : "stopped"}</dd>
         </div>
       </dl>
+      {status.tenants.length > 0 ? (
+        <div class="scroll" role="region" aria-label="Pipelines per API key" tabIndex={0}>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">API key (id)</th>
+                <th scope="col">Running</th>
+                <th scope="col">Queued</th>
+              </tr>
+            </thead>
+            <tbody>
+              {status.tenants.map((tenant) => (
+                <tr key={tenant.owner ?? "open"}>
+                  <td>
+                    <code>{tenant.owner === null ? "open edge" : tenant.owner.slice(0, 12)}</code>
+                  </td>
+                  <td>{tenant.running}</td>
+                  <td>{tenant.queued}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -282,6 +282,8 @@ export class DockerSandbox {
     }
     const runtimes: unknown = Reflect.get(Object(info), "Runtimes");
     const registered = Object.keys(Object(runtimes));
+    // An engine that lists no runtimes at all (not Docker's API) cannot be checked for its default.
+    if (registered.length === 0 && this.runtime === "runc") return;
     if (!registered.includes(this.runtime)) {
       throw new SandboxRuntimeError(this.runtime, registered, engineAddress(this.#docker));
     }

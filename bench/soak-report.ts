@@ -96,6 +96,7 @@ export function soakTables(result: SoakResult): string {
   const warm = point(result, "warm");
   const end = point(result, "end");
   const idle = point(result, "idle");
+  const collected = point(result, "idle, every isolate collected");
   const w = (c: Checkpoint | undefined) => c?.processes[WORKERD]?.rss_mb;
   const perPipeline =
     warm && end && w(warm) !== undefined && w(end) !== undefined && end.completed > warm.completed
@@ -115,6 +116,9 @@ export function soakTables(result: SoakResult): string {
       "workerd after idle vs warm",
       idle && warm && w(idle) !== undefined && w(warm) !== undefined ? `${(w(idle)! - w(warm)!).toFixed(1)} MB` : "n/a",
     ],
+    ...(collected && warm && w(collected) !== undefined && w(warm) !== undefined
+      ? [["  the same, every isolate collected", `${(w(collected)! - w(warm)!).toFixed(1)} MB`]]
+      : []),
     ["disk peak", `${mb(result.disk_peak.bytes)}, ${n(result.disk_peak.files)} files`],
     [
       "cores over the load",

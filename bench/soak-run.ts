@@ -11,6 +11,7 @@ import { loadavg } from "node:os";
 import { errorKey, jsonOf } from "./http-client.ts";
 import { Inspector } from "./inspector.ts";
 import { allocatorOf, type AllocatorSample } from "./soak-allocator.ts";
+import { collectEveryIsolate, type IsolateHeap } from "./soak-isolates.ts";
 import { cpuSeconds, machineCpuSeconds } from "./proc.ts";
 import { fdKinds, sampleDisk, sampleProcess, type DiskSample, type ProcessSample } from "./soak-sampler.ts";
 import { Stack } from "./stack.ts";
@@ -85,11 +86,13 @@ const IDLE_ALLOCATOR_EVERY_S = 30;
 const INSPECTOR_TIMEOUT_MS = 5000;
 
 export interface Checkpoint extends Sample {
-  name: "start" | "warm" | "end" | "idle";
+  name: "start" | "warm" | "end" | "idle" | "idle, every isolate collected";
   /** workerd's open descriptors by what they point at. */
   workerd_fds: Record<string, number>;
   /** The isolate's heap right after a full garbage collection (only with `heap`). */
   heap_after_gc: HeapSample | null;
+  /** With `heap`, on the last checkpoint: every other isolate's heap after a full collection. */
+  isolates?: IsolateHeap[];
   /** What workerd's tcmalloc holds (only with `allocator`). */
   allocator: AllocatorSample | null;
 }
@@ -268,6 +271,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     clearInterval(idleSampler);
     clearInterval(idleAllocator);
     await checkpoint("idle");
+    if (options.heap && pids[WORKERD] !== undefined) {
+      // wrangler's helper isolates (assets, entry, R2, ...) collect lazily: collect them all, then look again.
+      const isolates = await collectEveryIsolate(pids[WORKERD], (id) => id.startsWith("core:user:"));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const collected = await checkpoint("idle, every isolate collected");
+      collected.isolates = isolates;
+    }
     let afterRelease: SoakResult["after_release"] = null;
     if (options.allocator && pids[WORKERD] !== undefined) {
       const allocator = allocatorOf(pids[WORKERD], true);

@@ -8,10 +8,11 @@ import { runSoak, WORKERD, type Checkpoint, type SoakResult } from "../../bench/
  * `npm run soak` runs the same at any size (docs/BENCHMARKS.md, "Soak").
  *
  * Memory is judged as a ratio of workerd's own post-warm-up level (after the first 100 answers),
- * not as an absolute: measured here, workerd's RSS at 300 pipelines was 1.25-1.3× its level after
- * 100 on a busy 2-core machine; most of the rise is its allocator (tcmalloc) keeping freed pages,
- * which levels off, not state kept per pipeline. 1.6× leaves room for a slower machine and fails
- * on a leak of ~0.5 MB per pipeline, which is what the bound is for.
+ * not as an absolute: measured here (2 cores, other test suites running), workerd's RSS at 300
+ * pipelines was 1.27-1.37× its level after 100. The rise is the objects live at once, kept by
+ * workerd's allocator after they go (tcmalloc never returns freed pages), plus ~45 KB the runtime
+ * keeps per object it served (docs/BENCHMARKS.md, "Soak"). 1.6× leaves room for that and for a
+ * slower machine, and fails on a leak of ~0.5 MB per pipeline, which is what the bound is for.
  */
 const PIPELINES = 300;
 const WARMUP = 100;

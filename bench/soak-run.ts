@@ -273,7 +273,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await checkpoint("idle");
     if (options.heap && pids[WORKERD] !== undefined) {
       // wrangler's helper isolates (assets, entry, R2, ...) collect lazily: collect them all, then look again.
-      const isolates = await collectEveryIsolate(pids[WORKERD], (id) => id.startsWith("core:user:"));
+      const isolates = await collectEveryIsolate(pids[WORKERD]).catch((error: unknown) => {
+        say(`could not collect the isolates: ${String(error)}`);
+        return [];
+      });
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const collected = await checkpoint("idle, every isolate collected");
       collected.isolates = isolates;

@@ -12,6 +12,7 @@ export default defineConfig({
       "bench/**/*.test.ts",
       "sdk/**/*.test.ts",
       "dashboard/**/*.test.ts",
+      "scripts/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

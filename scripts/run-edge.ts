@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { pruneEmptyDatabases } from "./prune-empty-databases.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 
@@ -43,6 +44,8 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
     if (PASSED_THROUGH.test(name) && value !== undefined && name !== "ATOMIC_AGENT_TOKEN") vars[name] = value;
   }
   vars["ATOMIC_AGENT_TOKEN"] = options.token;
+  const stateDir = process.env["ATOMIC_STATE_DIR"] || join(ROOT, ".wrangler", "state");
+  pruneState(stateDir);
   const envFile = writeEnvFile(vars);
   const child = spawn(
     join(ROOT, "node_modules", ".bin", "wrangler"),
@@ -53,7 +56,7 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
       "--port",
       port,
       "--persist-to",
-      process.env["ATOMIC_STATE_DIR"] || join(ROOT, ".wrangler", "state"),
+      stateDir,
       "--show-interactive-dev-session=false",
       "--env-file",
       envFile,
@@ -97,6 +100,17 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
       if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
     },
   };
+}
+
+/** Removes what deleted objects left on disk while no runtime has the state open, and says so. */
+function pruneState(stateDir: string): void {
+  const pruned = pruneEmptyDatabases(stateDir);
+  if (pruned.removed > 0) {
+    const mb = (pruned.removedBytes / 1024 / 1024).toFixed(1);
+    console.log(
+      `[edge] removed ${pruned.removed.toLocaleString("en-US")} empty database files of deleted objects (${mb} MB)`,
+    );
+  }
 }
 
 /**

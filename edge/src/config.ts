@@ -46,6 +46,12 @@ export const EdgeConfigSchema = z.object({
     .min(0.001, "ATOMIC_PIPELINE_RETENTION_HOURS must be at least 0.001 (3.6 s)")
     .max(24 * 365, `ATOMIC_PIPELINE_RETENTION_HOURS must be at most ${24 * 365}`)
     .default(24),
+  /**
+   * Bytes up to which a pipeline's artifacts (measured by their tar bundle) stay in its own
+   * storage rather than in R2; 0 puts every pipeline's in R2. At most 1 MiB: a stored value of a
+   * Durable Object is at most 2 MB.
+   */
+  ATOMIC_ARTIFACTS_INLINE_MAX_BYTES: int("ATOMIC_ARTIFACTS_INLINE_MAX_BYTES", 1_048_576, 0, 1_048_576),
   ATOMIC_IDEMPOTENCY_TTL_S: int("ATOMIC_IDEMPOTENCY_TTL_S", 86_400, 1, 30 * 86_400),
   ATOMIC_MAX_ATTEMPTS: int("ATOMIC_MAX_ATTEMPTS", 5, 1, 100),
   /** The most repair rounds a verified pipeline gets, whatever its `metadata.max_repairs` asks. */

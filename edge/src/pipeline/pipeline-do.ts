@@ -13,7 +13,7 @@ import { ClientStreams } from "./client-streams.ts";
 import { ContentTracker, EventLog } from "./event-log.ts";
 import { FanOut, readAttachment } from "./fan-out.ts";
 import { FinishWaiters } from "./finish-waiters.ts";
-import { artifactKeys } from "./links.ts";
+import { ArtifactStore, type ArtifactLocation, type ArtifactName } from "./artifact-store.ts";
 import type { PipelineEffect } from "./effects.ts";
 import { PipelineMachine, type MachineSettings } from "./machine.ts";
 import { newPipelineRecord } from "./record.ts";
@@ -46,6 +46,7 @@ export type CreateOutcome = { ok: true; view: PipelineView } | { ok: false; erro
  */
 export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   #store!: PipelineStore;
+  #artifacts: ArtifactStore;
   #log!: EventLog;
   #fanOut: FanOut;
   #streams!: ClientStreams;
@@ -62,6 +63,7 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
     this.#fanOut = new FanOut(ctx);
     const config = readConfig(env);
     this.#config = config;
+    this.#artifacts = new ArtifactStore(ctx.storage, env.ARTIFACTS, config.ATOMIC_ARTIFACTS_INLINE_MAX_BYTES);
     this.#settings = {
       stageRetries: config.ATOMIC_STAGE_RETRIES,
       maxAttempts: config.ATOMIC_MAX_ATTEMPTS,
@@ -145,6 +147,16 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   }
 
   /** Resolves with the final view and content once the pipeline ends, or the current ones after `timeoutMs`. */
+  /**
+   * Where one of the pipeline's artifacts is, with its bytes when this object holds them; null
+   * when there is no such pipeline or `caller` may not see it.
+   */
+  async artifact(caller: Caller, name: ArtifactName): Promise<ArtifactLocation | null> {
+    const record = this.#machine?.record;
+    if (!record || !mayAccess(record.owner, caller)) return null;
+    return this.#artifacts.locate(name, record.artifacts !== null);
+  }
+
   async waitForFinish(timeoutMs: number): Promise<{ view: PipelineView; content: string } | null> {
     if (!this.#machine) return null;
     if (!this.#machine.final) await this.#waiters.wait(timeoutMs);
@@ -368,13 +380,13 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       finishContent: () => now(machine.finishContent()),
       program: () => machine.programFiles,
       setProgram: (files, text) => now(machine.setProgram(files, text)),
+      artifacts: this.#artifacts,
       emitVerification: (round) => now(machine.emit({ type: "verification", pipeline_id: machine.record.id, round })),
     };
   }
 
   async #purge(id: string): Promise<void> {
-    const listed = await this.env.ARTIFACTS.list({ prefix: artifactKeys.prefix(id) });
-    if (listed.objects.length > 0) await this.env.ARTIFACTS.delete(listed.objects.map((object) => object.key));
+    await this.#artifacts.purgeRemote(id, this.#machine?.record.artifacts != null);
     this.#fanOut.closeAll("pipeline expired");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();

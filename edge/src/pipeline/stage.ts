@@ -9,6 +9,7 @@ import type {
 import type { EdgeConfig } from "../config.ts";
 import type { JobOutcome } from "../jobs/outcome.ts";
 import type { EdgeLogger } from "../log.ts";
+import type { ArtifactStore } from "./artifact-store.ts";
 import type { PipelineRecord, StageRecord } from "./record.ts";
 import type { GeneratedFile } from "./split-files.ts";
 
@@ -49,6 +50,8 @@ export interface StageContext {
   program(): GeneratedFile[] | null;
   /** Settles the program's files; `text` is their text when it is not the running round's. */
   setProgram(files: GeneratedFile[], text: string | null): void;
+  /** Where PACKAGING stores the pipeline's artifacts. */
+  readonly artifacts: ArtifactStore;
   /** Sends what a verification round found as a `verification` event. */
   emitVerification(round: VerificationRound): void;
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { FINAL_STATES } from "../../../../shared/src/index.ts";
+import type { ArtifactName } from "../../pipeline/artifact-store.ts";
 import { artifactKeys } from "../../pipeline/links.ts";
 import { safeRelativePath } from "../../pipeline/split-files.ts";
 import { parseAfter } from "../after-param.ts";
@@ -63,43 +64,66 @@ pipelineRoutes.get("/api/pipelines/:id/events", async (c) => {
   return new Response(response.body, { status: response.status, headers: response.headers });
 });
 
+/**
+ * One of a pipeline's artifacts: from the pipeline's object when it holds the bytes, else from R2.
+ * Throws 404 when the pipeline is not there (or not the caller's) and when the artifact is not.
+ */
+async function artifact(
+  c: Context<AppEnv>,
+  id: string,
+  name: ArtifactName,
+  missing: string,
+): Promise<{ body: ReadableStream | Uint8Array<ArrayBuffer>; size: number; contentType: string; etag: string }> {
+  const location = await c.env.PIPELINE.getByName(id).artifact(c.get("caller"), name);
+  if (location === null) throw new ApiError("not_found", `no pipeline ${id}`);
+  if (location.where === "here") {
+    const { bytes, contentType, etag } = location.artifact;
+    return { body: bytes, size: bytes.length, contentType, etag };
+  }
+  const key =
+    name.kind === "file"
+      ? artifactKeys.file(id, name.path)
+      : name.kind === "bundle"
+        ? artifactKeys.bundle(id)
+        : artifactKeys.manifest(id);
+  const object = location.where === "r2" ? await c.env.ARTIFACTS.get(key) : null;
+  if (!object) throw new ApiError("not_found", missing);
+  return {
+    body: object.body,
+    size: object.size,
+    contentType: object.httpMetadata?.contentType ?? "application/octet-stream",
+    etag: object.httpEtag,
+  };
+}
+
 /** `GET /api/pipelines/:id/artifacts`: the manifest (or the tar bundle with `Accept: application/x-tar`). */
 pipelineRoutes.get("/api/pipelines/:id/artifacts", async (c) => {
   const id = pipelineId(c);
-  await requireAccess(c, id);
   if ((c.req.header("Accept") ?? "").includes("application/x-tar")) return bundle(c, id);
-  const object = await c.env.ARTIFACTS.get(artifactKeys.manifest(id));
-  if (!object) throw new ApiError("not_found", `pipeline ${id} has no artifacts (yet)`);
-  return new Response(object.body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
+  const manifest = await artifact(c, id, { kind: "manifest" }, `pipeline ${id} has no artifacts (yet)`);
+  return new Response(manifest.body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
 });
 
 /** `GET /api/pipelines/:id/artifacts.tar`: every file in one tar. */
-pipelineRoutes.get("/api/pipelines/:id/artifacts.tar", async (c) => {
-  const id = pipelineId(c);
-  await requireAccess(c, id);
-  return bundle(c, id);
-});
+pipelineRoutes.get("/api/pipelines/:id/artifacts.tar", async (c) => bundle(c, pipelineId(c)));
 
 /** `GET /api/pipelines/:id/artifacts/<path>`: one file. */
 pipelineRoutes.get("/api/pipelines/:id/artifacts/*", async (c) => {
   const id = pipelineId(c);
-  await requireAccess(c, id);
   const prefix = `/api/pipelines/${id}/artifacts/`;
   const raw = decodeURIComponent(new URL(c.req.url).pathname.slice(prefix.length));
   const path = safeRelativePath(raw);
-  if (path === null) throw new ApiError("invalid_request", `not a file path inside the artifacts: ${raw}`);
-  const object = await c.env.ARTIFACTS.get(artifactKeys.file(id, path));
-  if (!object) throw new ApiError("not_found", `pipeline ${id} has no file ${path}`);
-  if (matchesEtag(c.req.header("If-None-Match"), object.httpEtag)) {
-    await object.body.cancel();
-    return new Response(null, { status: 304, headers: { ETag: object.httpEtag } });
+  if (path === null) {
+    await requireAccess(c, id);
+    throw new ApiError("invalid_request", `not a file path inside the artifacts: ${raw}`);
   }
-  return new Response(object.body, {
-    headers: {
-      "Content-Type": object.httpMetadata?.contentType ?? "application/octet-stream",
-      "Content-Length": String(object.size),
-      ETag: object.httpEtag,
-    },
+  const file = await artifact(c, id, { kind: "file", path }, `pipeline ${id} has no file ${path}`);
+  if (matchesEtag(c.req.header("If-None-Match"), file.etag)) {
+    if (file.body instanceof ReadableStream) await file.body.cancel();
+    return new Response(null, { status: 304, headers: { ETag: file.etag } });
+  }
+  return new Response(file.body, {
+    headers: { "Content-Type": file.contentType, "Content-Length": String(file.size), ETag: file.etag },
   });
 });
 
@@ -111,12 +135,11 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 async function bundle(c: Context<AppEnv>, id: string): Promise<Response> {
-  const object = await c.env.ARTIFACTS.get(artifactKeys.bundle(id));
-  if (!object) throw new ApiError("not_found", `pipeline ${id} has no artifacts (yet)`);
-  return new Response(object.body, {
+  const tar = await artifact(c, id, { kind: "bundle" }, `pipeline ${id} has no artifacts (yet)`);
+  return new Response(tar.body, {
     headers: {
       "Content-Type": "application/x-tar",
-      "Content-Length": String(object.size),
+      "Content-Length": String(tar.size),
       "Content-Disposition": `attachment; filename="${id}.tar"`,
     },
   });

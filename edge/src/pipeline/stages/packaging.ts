@@ -1,6 +1,5 @@
 import type { ArtifactFile, ArtifactManifest, ArtifactsSummary } from "../../../../shared/src/index.ts";
 import { LIMITS } from "../../../../shared/src/index.ts";
-import { artifactKeys } from "../links.ts";
 import type { StageHandler } from "../stage.ts";
 import { programFiles } from "./program-files.ts";
 import { buildTarBytes } from "../../../../shared/src/archive/tar.ts";
@@ -15,8 +14,9 @@ const VERIFICATION_REPORT_PATH = ".atomic/verification.json";
 
 /**
  * PACKAGING: takes the program's files (as verification settled them, else cut from the generated
- * text), writes each to R2 with a manifest (path, size, sha256, language, the verdict) and a tar
- * bundle of all of them, with the verification report when there is one.
+ * text), stores each with a manifest (path, size, sha256, language, the verdict) and a tar bundle
+ * of all of them, with the verification report when there is one: in the pipeline's own storage,
+ * or in R2 when the bundle is large (artifact-store.ts).
  */
 export const packagingStage: StageHandler = {
   name: "PACKAGING",
@@ -73,20 +73,12 @@ export const packagingStage: StageHandler = {
       bundle: { format: "tar", size: bundle.length, sha256: await sha256Hex(bundle) },
       created_at: new Date().toISOString(),
     };
-    // The writes are independent: issue them together, not one round trip after another. The
-    // manifest goes last, so a manifest that exists always names files that exist.
-    await Promise.all([
-      ...encoded.map((file, i) =>
-        ctx.env.ARTIFACTS.put(artifactKeys.file(id, file.path), file.bytes, {
-          httpMetadata: { contentType: "text/plain; charset=utf-8" },
-          sha256: entries[i]!.sha256,
-        }),
-      ),
-      ctx.env.ARTIFACTS.put(artifactKeys.bundle(id), bundle, { httpMetadata: { contentType: "application/x-tar" } }),
-    ]);
-    await ctx.env.ARTIFACTS.put(artifactKeys.manifest(id), JSON.stringify(manifest), {
-      httpMetadata: { contentType: "application/json" },
-    });
+    await ctx.artifacts.save(
+      id,
+      encoded.map((file, i) => ({ path: file.path, bytes: file.bytes, sha256: entries[i]!.sha256 })),
+      bundle,
+      manifest,
+    );
     const artifacts: ArtifactsSummary = {
       files: entries,
       count: entries.length,

@@ -1,4 +1,4 @@
-/** A minimal Chrome DevTools Protocol client for workerd's inspector: one request at a time is all a soak needs. */
+/** A minimal Chrome DevTools Protocol client for workerd's inspector: one request at a time is all the soak and the profile need. */
 import { WebSocket } from "ws";
 import { z } from "zod";
 

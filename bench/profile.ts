@@ -11,9 +11,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { WebSocket } from "ws";
 import { z } from "zod";
 import { ROOT, freePort } from "../test/support/edge.ts";
+import { Inspector } from "./inspector.ts";
 import { progress } from "./progress.ts";
 import { cpuSeconds } from "./proc.ts";
 import { Stack } from "./stack.ts";
@@ -37,45 +37,6 @@ const Profile = z.object({
   endTime: z.number(),
 });
 type Profile = z.infer<typeof Profile>;
-
-/** A minimal Chrome DevTools Protocol client: one request at a time is all this needs. */
-class Inspector {
-  #socket: WebSocket;
-  #next = 1;
-  #pending = new Map<number, (result: unknown) => void>();
-
-  private constructor(socket: WebSocket) {
-    this.#socket = socket;
-    socket.on("message", (data: Buffer) => {
-      const message = z
-        .object({ id: z.number().optional(), result: z.unknown().optional(), error: z.unknown().optional() })
-        .parse(JSON.parse(data.toString()));
-      if (message.id === undefined) return;
-      const resolve = this.#pending.get(message.id);
-      this.#pending.delete(message.id);
-      resolve?.(message.error ? Promise.reject(new Error(JSON.stringify(message.error))) : message.result);
-    });
-  }
-
-  static async connect(url: string): Promise<Inspector> {
-    const socket = new WebSocket(url, { maxPayload: 1 << 30 });
-    await new Promise((resolve, reject) => {
-      socket.once("open", resolve);
-      socket.once("error", reject);
-    });
-    return new Inspector(socket);
-  }
-
-  send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
-    const id = this.#next++;
-    this.#socket.send(JSON.stringify({ id, method, params }));
-    return new Promise((resolve) => this.#pending.set(id, resolve));
-  }
-
-  close(): void {
-    this.#socket.close();
-  }
-}
 
 function selfTimes(profile: Profile): { total: number; rows: { name: string; ms: number }[] } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipelineList } from "../../shared/src/index.ts";
-import { startEdge, type EdgeHandle } from "../support/edge.ts";
+import { freePort, startEdge, type EdgeHandle } from "../support/edge.ts";
 import { FakeAgent, SANDBOX_RESULT } from "../support/fake-agent.ts";
 import { getJson, postJson, until } from "../support/http.ts";
 
@@ -193,4 +196,60 @@ describe("Idempotency-Key with API keys", () => {
       (r) => r.status === 200 && r.body.pipelines.length === 1,
     );
   });
+});
+
+describe("Idempotency-Key when the edge goes down under a run", () => {
+  const dir = mkdtempSync(join(tmpdir(), "atomic-idem-restart-"));
+  let edge: EdgeHandle | undefined;
+  let agent: FakeAgent | undefined;
+  afterAll(async () => {
+    agent?.close();
+    await edge?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs a lost run's retry anew once the first could no longer answer, then replays that answer", async () => {
+    // The first run's longest answer time: 500 ms for an agent, its 1 s, no slack, 5 s for the result.
+    const vars = { ATOMIC_AGENT_WAIT_MS: "500", ATOMIC_EXECUTE_SLACK_MS: "0", ATOMIC_AGENT_TOKEN: "idem-restart" };
+    const port = await freePort();
+    const request = { language: "python", code: "print(1+1)", limits: { timeout_seconds: 1 } };
+    const kinds = ["sandbox.execute" as const];
+    edge = await startEdge(vars, dir, port);
+    agent = await FakeAgent.link(edge, { id: "idem-restart-1", kinds, docker: true });
+    const url = `${edge.url}/api/execute`;
+    const lost = postJson(url, request, { "Idempotency-Key": "lost-run" }).catch((error: unknown) => error);
+    await agent.nextJob("sandbox.execute");
+    // The edge and its host-agent go down with the run in flight, and its client with them.
+    agent.close();
+    await edge.dispose();
+    await lost;
+
+    edge = await startEdge(vars, dir, port);
+    const second = await FakeAgent.link(edge, { id: "idem-restart-2", kinds, docker: true });
+    agent = second;
+    // The host-agent runs whatever reaches it; retries before the first run's time is up are told to wait.
+    const runs: string[] = [];
+    void (async () => {
+      for (;;) {
+        const job = await second.nextJob("sandbox.execute", 30_000).catch(() => null);
+        if (job === null) return;
+        runs.push(job.job_id);
+        second.result(job, 0, SANDBOX_RESULT);
+      }
+    })();
+    const retried = await until(
+      () => postJson(url, request, { "Idempotency-Key": "lost-run" }),
+      (answer) => answer.status !== 409,
+      30_000,
+      250,
+    );
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ success: true, ...SANDBOX_RESULT });
+    expect(retried.headers.get("Idempotent-Replayed")).toBeNull();
+    expect(runs).toHaveLength(1);
+    const replayed = await postJson(url, request, { "Idempotency-Key": "lost-run" });
+    expect(replayed.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replayed.body).toEqual(retried.body);
+    expect(runs).toHaveLength(1);
+  }, 90_000);
 });

@@ -21,6 +21,7 @@ const Row = z.object({
   expires_at: z.number(),
   status: z.number().nullable(),
   body: z.string().nullable(),
+  answer_by: z.number().nullable(),
 });
 
 /**
@@ -33,20 +34,33 @@ export class IdempotencyDO extends DurableObject<Env> {
   /** Retries waiting for the first request's answer, woken when it is stored or given up. */
   readonly #waiting = new Set<(answer: StoredAnswer | null) => void>();
 
-  async claim(input: { fingerprint: string; candidate_id: string; ttl_ms: number }): Promise<Claim> {
+  /**
+   * `answer_within_ms`: for work whose answer lives only in this key (an `/api/execute` run), how
+   * long the first request can take at most. Past that with no answer, the first request is taken
+   * to be lost (the edge went down under it, with its HTTP client) and the next request with the
+   * key starts the work again instead of being told to wait until the key expires.
+   */
+  async claim(input: {
+    fingerprint: string;
+    candidate_id: string;
+    ttl_ms: number;
+    answer_within_ms?: number;
+  }): Promise<Claim> {
     const now = Date.now();
     const row = this.#row();
     if (row && row.expires_at > now) {
       if (row.fingerprint !== input.fingerprint) return { status: "mismatch" };
       const answer = row.status === null || row.body === null ? null : { status: row.status, body: row.body };
-      return { status: "replay", id: row.id, answer };
+      const lost = answer === null && row.answer_by !== null && row.answer_by < now;
+      if (!lost) return { status: "replay", id: row.id, answer };
     }
     const expiresAt = now + input.ttl_ms;
     this.ctx.storage.sql.exec(
-      "INSERT OR REPLACE INTO claim (one, fingerprint, id, expires_at, status, body) VALUES (1, ?, ?, ?, NULL, NULL)",
+      "INSERT OR REPLACE INTO claim (one, fingerprint, id, expires_at, status, body, answer_by) VALUES (1, ?, ?, ?, NULL, NULL, ?)",
       input.fingerprint,
       input.candidate_id,
       expiresAt,
+      input.answer_within_ms === undefined ? null : now + input.answer_within_ms,
     );
     await this.ctx.storage.setAlarm(expiresAt);
     return { status: "new", id: input.candidate_id };
@@ -100,9 +114,20 @@ export class IdempotencyDO extends DurableObject<Env> {
     // Made on each use, not once: the alarm's deleteAll drops the table with everything else.
     this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS claim (
       one INTEGER PRIMARY KEY CHECK (one = 1), fingerprint TEXT NOT NULL, id TEXT NOT NULL,
-      expires_at INTEGER NOT NULL, status INTEGER, body TEXT)`);
-    const found = this.ctx.storage.sql.exec("SELECT fingerprint, id, expires_at, status, body FROM claim").toArray()[0];
+      expires_at INTEGER NOT NULL, status INTEGER, body TEXT, answer_by INTEGER)`);
+    const found = this.#select()[0];
     return found === undefined ? null : Row.parse(found);
+  }
+
+  #select(): Record<string, SqlStorageValue>[] {
+    const query = "SELECT fingerprint, id, expires_at, status, body, answer_by FROM claim";
+    try {
+      return this.ctx.storage.sql.exec(query).toArray();
+    } catch {
+      // A key claimed by an edge from before answer_by: the column is added, empty.
+      this.ctx.storage.sql.exec("ALTER TABLE claim ADD COLUMN answer_by INTEGER");
+      return this.ctx.storage.sql.exec(query).toArray();
+    }
   }
 
   #wake(answer: StoredAnswer | null): void {

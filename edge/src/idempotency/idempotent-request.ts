@@ -26,13 +26,16 @@ export interface KeyHandle {
  * Claims the request's `Idempotency-Key`, if it has one, for `route` and the caller's API key:
  * the first request with a key gets `candidateId` to work under; a retry with the same body gets
  * the first one's id (and answer, once there is one) and the reply says so; a reuse of the key with
- * another body is refused with 422. Keys live `ATOMIC_IDEMPOTENCY_TTL_S`.
+ * another body is refused with 422. Keys live `ATOMIC_IDEMPOTENCY_TTL_S`. `answerWithinMs`: the
+ * longest the first request can take, for work whose answer only the key keeps (see
+ * `IdempotencyDO.claim`).
  */
 export async function claimIdempotencyKey(
   c: Context<AppEnv>,
   route: string,
   body: unknown,
   candidateId: string,
+  answerWithinMs?: number,
 ): Promise<KeyedRequest> {
   const reading = readIdempotencyKey(c.req.header("Idempotency-Key"));
   if (!reading.ok) throw new ApiError("invalid_request", reading.message);
@@ -47,6 +50,7 @@ export async function claimIdempotencyKey(
     fingerprint,
     candidate_id: candidateId,
     ttl_ms: c.get("config").ATOMIC_IDEMPOTENCY_TTL_S * 1000,
+    ...(answerWithinMs === undefined ? {} : { answer_within_ms: answerWithinMs }),
   });
   if (claim.status === "mismatch") {
     throw new ApiError(

@@ -20,7 +20,13 @@ executeRoutes.post("/api/execute", async (c) => {
   if (!parsed.success) throw new ApiError("invalid_request", describeZodError(parsed.error));
   const pool = PoolName.safeParse(c.req.query("pool") ?? "default");
   if (!pool.success) throw new ApiError("invalid_request", `pool: ${pool.error.issues[0]?.message ?? "invalid"}`);
-  const keyed = await claimIdempotencyKey(c, "POST /api/execute", body, crypto.randomUUID());
+  const keyed = await claimIdempotencyKey(
+    c,
+    "POST /api/execute",
+    body,
+    crypto.randomUUID(),
+    longestRunMs(parsed.data, c.get("config")),
+  );
   if (keyed.kind === "retry") return replay(c, keyed.key, keyed.answer, parsed.data);
   const id = keyed.kind === "unkeyed" ? crypto.randomUUID() : keyed.key.id;
   const colo = c.req.raw.cf?.colo;
@@ -69,15 +75,18 @@ const RAN: ReadonlySet<ErrorCode> = new Set(["sandbox_error", "timeout"]);
  * run's own deadline and the edge's slack); a first request that is still running after that, or
  * that was refused without running, leaves the retry a 409 to come back from.
  */
+/** The longest a run can take from its request to its answer: the wait for an agent, the run, the result's way back. */
+function longestRunMs(request: ExecuteRequest, config: AppEnv["Variables"]["config"]): number {
+  return config.ATOMIC_AGENT_WAIT_MS + runDeadlineMs(request, config.ATOMIC_EXECUTE_SLACK_MS) + RESULT_GRACE_MS;
+}
+
 async function replay(
   c: Context<AppEnv>,
   key: KeyHandle,
   answer: StoredAnswer | null,
   request: ExecuteRequest,
 ): Promise<Response> {
-  const config = c.get("config");
-  const waitMs = config.ATOMIC_AGENT_WAIT_MS + runDeadlineMs(request, config.ATOMIC_EXECUTE_SLACK_MS) + RESULT_GRACE_MS;
-  const found = answer ?? (await key.awaitAnswer(waitMs));
+  const found = answer ?? (await key.awaitAnswer(longestRunMs(request, c.get("config"))));
   if (found === null) {
     throw new ApiError("conflict", "the first request with this Idempotency-Key has not finished its run; retry it", {
       headers: { "Retry-After": "1" },

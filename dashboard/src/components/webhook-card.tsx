@@ -3,6 +3,7 @@ import type { WebhookDelivery } from "../../../shared/src/protocol/webhooks.ts";
 import { isAbort } from "../api/client.ts";
 import { useApp } from "../context.ts";
 import { duration, instant } from "../format.ts";
+import { ScrollTable } from "./scroll-table.tsx";
 
 /** How often a pending delivery is looked at again: attempts are seconds to hours apart. */
 const RECHECK_MS = 5_000;
@@ -41,28 +42,16 @@ export function WebhookCard({ id, initial }: { id: string; initial: WebhookDeliv
       {webhook.attempts.length === 0 ? (
         <p class="muted">No attempt yet: the first comes when the pipeline ends.</p>
       ) : (
-        <div class="scroll" role="region" aria-label="Webhook attempts" tabIndex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Attempt</th>
-                <th scope="col">At</th>
-                <th scope="col">Answer</th>
-                <th scope="col">Took</th>
-              </tr>
-            </thead>
-            <tbody>
-              {webhook.attempts.map((attempt, index) => (
-                <tr key={index}>
-                  <td>{index + 1}</td>
-                  <td>{instant(attempt.at)}</td>
-                  <td>{attempt.status !== null ? String(attempt.status) : (attempt.error ?? "no answer")}</td>
-                  <td>{duration(attempt.duration_ms)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable label="Webhook attempts" columns={["Attempt", "At", "Answer", "Took"]}>
+          {webhook.attempts.map((attempt, index) => (
+            <tr key={index}>
+              <td>{index + 1}</td>
+              <td>{instant(attempt.at)}</td>
+              <td>{attempt.status !== null ? String(attempt.status) : (attempt.error ?? "no answer")}</td>
+              <td>{duration(attempt.duration_ms)}</td>
+            </tr>
+          ))}
+        </ScrollTable>
       )}
     </section>
   );

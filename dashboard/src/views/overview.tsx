@@ -9,6 +9,7 @@ import { useApp } from "../context.ts";
 import { ago, duration, instant } from "../format.ts";
 import { useNow } from "../hooks.ts";
 import { STATE_FILTERS } from "../router.ts";
+import { ScrollTable } from "../components/scroll-table.tsx";
 
 /** While the feed is down, metrics are read this often instead. */
 const METRICS_REFRESH_MS = 10_000;
@@ -93,47 +94,34 @@ function Agents({ status }: { status: StatusResponse }) {
       {status.agents.length === 0 ? (
         <p>No host-agent is linked: pipelines wait in the queue until one connects.</p>
       ) : (
-        <div class="scroll" role="region" aria-label="Host-agents table" tabIndex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Agent</th>
-                <th scope="col">Labels</th>
-                <th scope="col">Capacity</th>
-                <th scope="col">Running</th>
-                <th scope="col">LLM</th>
-                <th scope="col">Docker</th>
-                <th scope="col">Link</th>
-                <th scope="col">Last heartbeat</th>
-              </tr>
-            </thead>
-            <tbody>
-              {status.agents.map((agent) => (
-                <tr key={agent.agent_id}>
-                  <th scope="row">
-                    <code>{agent.agent_id}</code>
-                  </th>
-                  <td>
-                    {Object.entries(agent.labels).length === 0
-                      ? "–"
-                      : Object.entries(agent.labels).map(([name, value]) => (
-                          <span key={name} class="tag">{`${name}=${value}`}</span>
-                        ))}
-                  </td>
-                  <td>{agent.capacity}</td>
-                  <td>{agent.running}</td>
-                  <td>{agent.llm}</td>
-                  <td>{agent.docker}</td>
-                  <td>
-                    {!agent.connected ? "disconnected" : agent.draining ? "draining" : "connected"}
-                    <div class="muted small">since {instant(agent.connected_at)}</div>
-                  </td>
-                  <td>{ago(agent.last_heartbeat_at, now)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable
+          label="Host-agents table"
+          columns={["Agent", "Labels", "Capacity", "Running", "LLM", "Docker", "Link", "Last heartbeat"]}
+        >
+          {status.agents.map((agent) => (
+            <tr key={agent.agent_id}>
+              <th scope="row">
+                <code>{agent.agent_id}</code>
+              </th>
+              <td>
+                {Object.entries(agent.labels).length === 0
+                  ? "–"
+                  : Object.entries(agent.labels).map(([name, value]) => (
+                      <span key={name} class="tag">{`${name}=${value}`}</span>
+                    ))}
+              </td>
+              <td>{agent.capacity}</td>
+              <td>{agent.running}</td>
+              <td>{agent.llm}</td>
+              <td>{agent.docker}</td>
+              <td>
+                {!agent.connected ? "disconnected" : agent.draining ? "draining" : "connected"}
+                <div class="muted small">since {instant(agent.connected_at)}</div>
+              </td>
+              <td>{ago(agent.last_heartbeat_at, now)}</td>
+            </tr>
+          ))}
+        </ScrollTable>
       )}
     </section>
   );
@@ -174,28 +162,17 @@ function Queue({ status }: { status: StatusResponse }) {
         </div>
       </dl>
       {status.tenants.length > 0 ? (
-        <div class="scroll" role="region" aria-label="Pipelines per API key" tabIndex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">API key (id)</th>
-                <th scope="col">Running</th>
-                <th scope="col">Queued</th>
-              </tr>
-            </thead>
-            <tbody>
-              {status.tenants.map((tenant) => (
-                <tr key={tenant.owner ?? "open"}>
-                  <td>
-                    <code>{tenant.owner === null ? "open edge" : tenant.owner.slice(0, 12)}</code>
-                  </td>
-                  <td>{tenant.running}</td>
-                  <td>{tenant.queued}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable label="Pipelines per API key" columns={["API key (id)", "Running", "Queued"]}>
+          {status.tenants.map((tenant) => (
+            <tr key={tenant.owner ?? "open"}>
+              <td>
+                <code>{tenant.owner === null ? "open edge" : tenant.owner.slice(0, 12)}</code>
+              </td>
+              <td>{tenant.running}</td>
+              <td>{tenant.queued}</td>
+            </tr>
+          ))}
+        </ScrollTable>
       ) : null}
     </section>
   );

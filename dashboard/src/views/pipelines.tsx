@@ -4,6 +4,7 @@ import { StateBadge, VerifiedBadge } from "../components/state-badge.tsx";
 import { useApp } from "../context.ts";
 import { duration, instant } from "../format.ts";
 import { routeHref, STATE_FILTERS, type StateFilter } from "../router.ts";
+import { ScrollTable } from "../components/scroll-table.tsx";
 
 const FILTER_NAMES: Record<StateFilter, string> = {
   all: "All",
@@ -67,44 +68,31 @@ export function PipelinesView({ filter, cursor }: { filter: StateFilter; cursor:
       ) : page.pipelines.length === 0 ? (
         <p>{cursor === null ? "No pipelines here yet." : "No more pipelines."}</p>
       ) : (
-        <div class="scroll" role="region" aria-label="Pipelines table" tabIndex={0}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Pipeline</th>
-                <th scope="col">State</th>
-                <th scope="col">Stage</th>
-                <th scope="col">Priority</th>
-                <th scope="col">Prompt</th>
-                <th scope="col">Created</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Verified</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.pipelines.map((row) => (
-                <tr key={row.pipeline_id}>
-                  <th scope="row">
-                    <a href={routeHref({ view: "pipeline", id: row.pipeline_id })}>
-                      <code>{row.pipeline_id}</code>
-                    </a>
-                  </th>
-                  <td>
-                    <StateBadge state={row.state} />
-                  </td>
-                  <td>{row.stage ?? "–"}</td>
-                  <td>{row.priority}</td>
-                  <td class="prompt">{row.prompt}</td>
-                  <td>{instant(row.created_at)}</td>
-                  <td>{duration(row.duration_ms)}</td>
-                  <td>
-                    <VerifiedBadge verified={row.verified} status={row.verification} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable
+          label="Pipelines table"
+          columns={["Pipeline", "State", "Stage", "Priority", "Prompt", "Created", "Duration", "Verified"]}
+        >
+          {page.pipelines.map((row) => (
+            <tr key={row.pipeline_id}>
+              <th scope="row">
+                <a href={routeHref({ view: "pipeline", id: row.pipeline_id })}>
+                  <code>{row.pipeline_id}</code>
+                </a>
+              </th>
+              <td>
+                <StateBadge state={row.state} />
+              </td>
+              <td>{row.stage ?? "–"}</td>
+              <td>{row.priority}</td>
+              <td class="prompt">{row.prompt}</td>
+              <td>{instant(row.created_at)}</td>
+              <td>{duration(row.duration_ms)}</td>
+              <td>
+                <VerifiedBadge verified={row.verified} status={row.verification} />
+              </td>
+            </tr>
+          ))}
+        </ScrollTable>
       )}
       <nav aria-label="Pages" class="pager">
         {cursor !== null ? <a href={routeHref({ view: "pipelines", filter, cursor: null })}>First page</a> : null}

@@ -45,6 +45,15 @@ export function soakVerdicts(result: SoakResult): SoakVerdict[] {
       met: idle.disk.bytes < result.disk_peak.bytes && idle.disk.files < result.disk_peak.files,
     });
   }
+  const pruned = result.disk_after_prune;
+  if (pruned && warm) {
+    // What a restart of the edge (npm start) leaves: the one-page files of deleted objects are gone.
+    verdicts.push({
+      check: "after the start-up prune, the disk is at most its post-warm-up level",
+      measured: `${mb(warm.disk.bytes)} / ${n(warm.disk.files)} files after the warm-up → ${mb(pruned.bytes)} / ${n(pruned.files)} files (${n(pruned.removed)} removed)`,
+      met: pruned.bytes <= warm.disk.bytes && pruned.files <= warm.disk.files,
+    });
+  }
   return verdicts;
 }
 

@@ -15,6 +15,7 @@ import { collectEveryIsolate, type IsolateHeap } from "./soak-isolates.ts";
 import { cpuSeconds, machineCpuSeconds } from "./proc.ts";
 import { fdKinds, sampleDisk, sampleProcess, type DiskSample, type ProcessSample } from "./soak-sampler.ts";
 import { Stack } from "./stack.ts";
+import { pruneEmptyDatabases } from "../scripts/prune-empty-databases.ts";
 import { countBy } from "./stats.ts";
 import { freePort } from "../test/support/edge.ts";
 
@@ -114,6 +115,11 @@ export interface SoakResult {
   checkpoints: Checkpoint[];
   samples: Sample[];
   disk_peak: DiskSample;
+  /**
+   * The edge's state after the stack stopped and the empty databases of deleted objects were
+   * removed, as `npm start` does before the edge starts again (scripts/prune-empty-databases.ts).
+   */
+  disk_after_prune: (DiskSample & { removed: number }) | null;
   /** Cores each process kept busy over the load, and the whole machine (the rest is what else ran). */
   cores: Record<string, number>;
   machine_busy_cores: number;
@@ -294,7 +300,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const start = cpuAtStart[name];
       if (start !== undefined) cores[name] = round2((end - start) / loadS);
     }
-    return {
+    const result: SoakResult = {
       options: {
         pipelines: options.pipelines,
         concurrency: options.concurrency,
@@ -319,12 +325,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       checkpoints,
       samples,
       disk_peak: diskPeak,
+      disk_after_prune: null,
       cores,
       machine_busy_cores:
         machineAtStart && machineAtEnd ? round2((machineAtEnd.busy - machineAtStart.busy) / loadS) : Number.NaN,
       loadavg_at_start: loadAtStart,
       loadavg_at_end: loadavg().map(round2),
     };
+    await stack.stopAll((stateDir) => {
+      const { removed } = pruneEmptyDatabases(stateDir);
+      result.disk_after_prune = { ...sampleDisk(stateDir), removed };
+    });
+    if (result.disk_after_prune) {
+      const after = result.disk_after_prune;
+      say(`stopped; the start-up prune removed ${after.removed} empty databases: state ${describeDisk(after)}`);
+    }
+    return result;
   } finally {
     inspector?.close();
     await stack.stopAll();
@@ -348,9 +364,15 @@ function describe(s: Sample | Checkpoint): string {
     : "";
   return (
     `workerd ${w ? `${w.rss_mb} MB RSS (${w.private_mb ?? "?"} MB private, ${w.fds ?? "?"} fds)` : "gone"}${heap}${allocator}; ` +
-    `state ${toMb(s.disk.bytes)} MB in ${s.disk.files.toLocaleString("en-US")} files ` +
-    `(pipelines' objects ${s.disk.pipeline_do_files.toLocaleString("en-US")} files, ${s.disk.pipeline_do_live} holding data; ` +
-    `${s.disk.r2_blobs} R2 blobs)`
+    `state ${describeDisk(s.disk)}`
+  );
+}
+
+function describeDisk(disk: DiskSample): string {
+  return (
+    `${toMb(disk.bytes)} MB in ${disk.files.toLocaleString("en-US")} files ` +
+    `(pipelines' objects ${disk.pipeline_do_files.toLocaleString("en-US")} files, ${disk.pipeline_do_live} holding data; ` +
+    `${disk.r2_blobs} R2 blobs)`
   );
 }
 

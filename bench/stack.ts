@@ -189,8 +189,11 @@ export class Stack {
     clearTimeout(timer);
   }
 
-  /** Stops every process this stack started, host-agents first, then the Python agents, then the edge. */
-  async stopAll(): Promise<void> {
+  /**
+   * Stops every process this stack started, host-agents first, then the Python agents, then the
+   * edge. `withStoppedState` sees the edge's state once nothing runs on it, before it is removed.
+   */
+  async stopAll(withStoppedState?: (stateDir: string) => void): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     const agents = this.processes().filter((p) => p.kind === "host-agent");
@@ -198,6 +201,7 @@ export class Stack {
     await Promise.all(this.processes().map((p) => this.stop(p.name)));
     this.http.close();
     await this.edge.dispose();
+    withStoppedState?.(this.stateDir);
     for (const dir of [...this.#dirs, this.stateDir]) removeDir(dir);
   }
 

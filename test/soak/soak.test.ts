@@ -74,5 +74,11 @@ describe("soak", () => {
     expect(idle.disk.bytes).toBeLessThanOrEqual(
       warm.disk.bytes + EMPTY_DATABASE_BYTES * (PIPELINES - warm.completed) + WAL_SLACK_BYTES,
     );
+    // What a restart (npm start) removes: every purged pipeline's empty database, so no more
+    // pipeline files are left than when the edge had just started.
+    const pruned = result.disk_after_prune;
+    expect(pruned?.removed).toBeGreaterThanOrEqual(PIPELINES);
+    expect(pruned?.pipeline_do_files).toBeLessThanOrEqual(at(result, "start").disk.pipeline_do_files);
+    expect(pruned?.bytes).toBeLessThan(idle.disk.bytes);
   }, 300_000);
 });

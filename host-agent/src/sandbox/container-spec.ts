@@ -1,7 +1,7 @@
 import type { ContainerCreateOptions } from "dockerode";
 import type { ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
 import seccompProfile from "../../sandbox/seccomp.json" with { type: "json" };
-import { LOADER_COMMAND } from "./run-input.ts";
+import { loaderCommand } from "./run-input.ts";
 
 /** Labels on every sandbox container; `sweep()` finds leftovers by them. */
 export const LABEL_SANDBOX = "atomic.sandbox";
@@ -84,10 +84,14 @@ const SHM_BYTES = 8 * 1024 * 1024;
  * thread, whatever the limit, and Node cannot start.)
  */
 function pidsLimit(maxProcesses: number, runtime: SandboxRuntime): number {
-  return runtime === "runsc" ? RUNSC_BASE_TASKS + RUNSC_TASKS_PER_PROCESS * maxProcesses : maxProcesses;
+  return runtime === "runsc"
+    ? RUNSC_BASE_TASKS + RUNSC_TASKS_PER_PROCESS * (maxProcesses + RUNSC_LOADER_PROCESSES)
+    : maxProcesses;
 }
 const RUNSC_BASE_TASKS = 48;
 const RUNSC_TASKS_PER_PROCESS = 9;
+/** Under runsc the loader shell stays, with its two output relays (run-input.ts), beside the program. */
+const RUNSC_LOADER_PROCESSES = 3;
 
 /**
  * The `docker create` body of a sandbox container (DESIGN §8): no network, read-only root, a
@@ -107,7 +111,9 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
   const owner = `uid=${uid},gid=${SANDBOX_GID}`;
   return {
     Image: input.image,
-    Cmd: LOADER_COMMAND,
+    // Under runsc the loader relays the program's output (see RELAYING_LOADER_SCRIPT: gVisor cuts
+    // large writes to the container's stdout and stderr short).
+    Cmd: loaderCommand(input.runtime ?? "runc"),
     // Clear the image's entrypoint so the loader always runs as the command.
     Entrypoint: [],
     User: `${uid}:${SANDBOX_GID}`,

@@ -5,7 +5,14 @@ import { describe, expect, it } from "vitest";
 import type { ExecuteRequest, ExecuteResult } from "../../../shared/src/protocol/sandbox.ts";
 import { createLogger } from "../log.ts";
 import { DockerSandbox } from "./docker-sandbox.ts";
-import { dockerGate, labelledContainers, SANDBOX_MODES, TEST_RUNTIME, useSandbox } from "./test-support.ts";
+import {
+  dockerGate,
+  labelledContainers,
+  SANDBOX_MODES,
+  TEST_OUTPUT_LIMIT,
+  TEST_RUNTIME,
+  useSandbox,
+} from "./test-support.ts";
 
 const docker = await dockerGate("host-agent/src/sandbox/docker-sandbox.test.ts");
 
@@ -40,6 +47,11 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("docker sandbox ($mode)",
     expect(result).toMatchObject({ exit_code: 3, signal: null, stdout: "out\n", stderr: "boom\n" });
   });
 
+  it("reports a program killed by a signal by its signal, adding nothing to its output", async () => {
+    const result = await run({ language: "shell", code: "echo before; kill -TERM $$; echo after" });
+    expect(result).toMatchObject({ exit_code: 143, signal: "SIGTERM", stdout: "before\n", stderr: "" });
+  });
+
   it("gives the program exactly the request's stdin, and EOF without one", async () => {
     const stdin = "line one\nline two ✓\n\u0000tail without newline";
     const code = "import sys\ndata = sys.stdin.buffer.read()\nprint(len(data), data.hex())";
@@ -60,6 +72,23 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("docker sandbox ($mode)",
     expect(reader.stdout).toBe(`${createHash("sha256").update(stdin).digest("hex")}\n`);
     const ignorer = await run({ language: "shell", code: "echo not reading", stdin });
     expect(ignorer).toMatchObject({ exit_code: 0, stdout: "not reading\n", timed_out: false });
+  });
+
+  it("writes all of one write() of 1 MiB to stdout and to stderr, as Linux does", async () => {
+    // gVisor cuts such a write to the container's own stdout short; under runsc the loader relays
+    // the output through pipes of gVisor's own (run-input.ts, RELAYING_LOADER_SCRIPT).
+    const result = await run({
+      language: "python",
+      code: [
+        "import os",
+        "out = os.write(1, b'o' * 1048576)",
+        "os.write(2, b'%d\\n' % out)",
+        "err = os.write(2, b'e' * 1048576)",
+        "raise SystemExit(0 if err == 1048576 else 1)",
+      ].join("\n"),
+    });
+    expect(result).toMatchObject({ exit_code: 0, truncated: true, stdout: "o".repeat(TEST_OUTPUT_LIMIT) });
+    expect(result.stderr).toBe(`1048576\n${"e".repeat(TEST_OUTPUT_LIMIT - 8)}`);
   });
 
   it("passes args through unchanged, shell metacharacters included", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planProgram } from "./program.ts";
-import { encodeRunInput, shellQuote } from "./run-input.ts";
+import { encodeRunInput, loaderCommand, shellQuote } from "./run-input.ts";
 import { execFileSync } from "node:child_process";
 
 const decoder = new TextDecoder();
@@ -49,5 +49,20 @@ describe("program plan", () => {
     const commandLength = Number(decoder.decode(rest.subarray(0, 16)));
     expect(decoder.decode(rest.subarray(16, 16 + commandLength))).toBe("'sh' 'main.sh' 'x'");
     expect(decoder.decode(rest.subarray(16 + commandLength))).toBe("in");
+  });
+
+  it("execs the program under runc and relays its output under runsc, both valid sh", () => {
+    const runc = loaderCommand("runc");
+    const runsc = loaderCommand("runsc");
+    expect(runc.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+    expect(runsc.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+    // runc: nothing between the program and the container's stdout, no process but the program.
+    expect(runc[2]?.endsWith('eval "exec $c"')).toBe(true);
+    expect(runc[2]).not.toContain("cat");
+    // runsc: the program writes into the relays' pipes, without the loader's descriptors.
+    expect(runsc[2]).toContain(`(eval "exec setsid $c" >&7 2>&8 7>&- 8>&-)`);
+    expect(runsc[2]?.endsWith('exit "$s"')).toBe(true);
+    // Syntax only (-n executes nothing: the relaying loader must never run outside a container).
+    for (const command of [runc, runsc]) execFileSync("sh", ["-n", "-c", command[2] ?? ""]);
   });
 });

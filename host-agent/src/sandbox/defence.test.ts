@@ -9,7 +9,6 @@ import { loadConfig } from "../config.ts";
 import { containerSpec, SANDBOX_UID } from "./container-spec.ts";
 import { DockerSandbox } from "./docker-sandbox.ts";
 import { SandboxRuntimeError } from "./errors.ts";
-import { UidSlots } from "./identities.ts";
 import { dockerGate, SANDBOX_MODES, TEST_POLICY, TEST_RUNTIME, useSandbox } from "./test-support.ts";
 
 const docker = await dockerGate("host-agent/src/sandbox/defence.test.ts");
@@ -172,14 +171,6 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("sandbox defence in depth
 });
 
 describe("uid slots", () => {
-  it("hands out the smallest free uid from 10001 and takes them back", () => {
-    const slots = new UidSlots();
-    expect([slots.take(), slots.take(), slots.take()]).toEqual([10001, 10002, 10003]);
-    slots.release(10002);
-    expect(slots.take()).toBe(10002);
-    expect(slots.size).toBe(3);
-  });
-
   it("puts the uid on the user and on both tmpfs mounts, and the profile and runtime on the container", () => {
     const input = {
       image: "x",

@@ -5,7 +5,15 @@ import type { ExecuteRequest, ExecuteResult, ResourceLimits } from "../../../sha
 import type { VerifyPayload, VerifyReport } from "../../../shared/src/protocol/verification.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { launchContainer, removeContainer, type LaunchedContainer } from "./container-launch.ts";
-import { containerSpec, LABEL_AGENT, LABEL_INSTANCE, LABEL_SANDBOX, type SandboxRuntime } from "./container-spec.ts";
+import {
+  containerSpec,
+  LABEL_AGENT,
+  LABEL_INSTANCE,
+  LABEL_SANDBOX,
+  SANDBOX_UID,
+  SANDBOX_UID_COUNT,
+  type SandboxRuntime,
+} from "./container-spec.ts";
 import {
   engineAddress,
   engineError,
@@ -195,7 +203,7 @@ export class DockerSandbox {
   async #run(limits: ResourceLimits, input: Uint8Array[], signal: AbortSignal): Promise<ExecuteResult> {
     const warm =
       this.#pool !== undefined && sameContainerLimits(limits, this.limits.defaults) ? this.#pool.take() : undefined;
-    const launched = warm ?? (await this.#launch(limits));
+    const launched = warm ?? (await this.#launch(limits, signal));
     if (warm !== undefined) this.#warmRuns += 1;
     else this.#coldRuns += 1;
     try {
@@ -234,9 +242,15 @@ export class DockerSandbox {
     while (this.#removals.size > 0) await Promise.allSettled([...this.#removals]);
   }
 
-  async #launch(limits: ResourceLimits): Promise<LaunchedContainer> {
+  /** Starts a container; when every uid is held, first waits for one (until `signal` aborts). */
+  async #launch(limits: ResourceLimits, signal?: AbortSignal): Promise<LaunchedContainer> {
     const engineCpus = await this.#cpus();
-    const uid = this.#uids.take();
+    if (this.#uids.full) {
+      this.#logger.warn("sandbox uids all in use: the container waits for one to be given back", {
+        uids: `${SANDBOX_UID}-${SANDBOX_UID + SANDBOX_UID_COUNT - 1}`,
+      });
+    }
+    const uid = await this.#uids.take(signal);
     const spec = containerSpec({
       image: this.image,
       limits,

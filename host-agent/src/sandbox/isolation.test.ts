@@ -125,6 +125,31 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("sandbox isolation ($mode
     expect(rest.join("\n")).toBe("10001\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n");
   });
 
+  it("gives concurrent runs different uids, each with a name that whoami, Python and Node find", async () => {
+    const code = [
+      "id -u",
+      "whoami",
+      'python3 -c "import getpass, os, pwd; print(getpass.getuser()); print(pwd.getpwuid(os.getuid()).pw_dir)"',
+      "node -e \"const u = require('os').userInfo(); console.log(u.username); console.log(u.uid)\"",
+    ].join("\n");
+    const results = await Promise.all([run({ language: "shell", code }), run({ language: "shell", code })]);
+    const uids = results.map((result) => {
+      expect(result, result.stderr).toMatchObject({ exit_code: 0, stderr: "" });
+      const [uid, whoami, python, home, node, nodeUid] = result.stdout.trimEnd().split("\n");
+      // users.sh: `sandbox` for 10001, `sandbox-n` for 10001 + n.
+      const name = Number(uid) === 10001 ? "sandbox" : `sandbox-${Number(uid) - 10001}`;
+      expect({ whoami, python, home, node, nodeUid }).toEqual({
+        whoami: name,
+        python: name,
+        home: "/workspace",
+        node: name,
+        nodeUid: uid,
+      });
+      return Number(uid);
+    });
+    expect(uids[0]).not.toBe(uids[1]);
+  });
+
   it("stops a disk fill at the disk limit, in /workspace and in /tmp", async () => {
     const result = await run({
       language: "python",

@@ -106,9 +106,10 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
 function pruneState(stateDir: string): void {
   const pruned = pruneEmptyDatabases(stateDir);
   if (pruned.removed > 0) {
-    const mb = (pruned.removedBytes / 1024 / 1024).toFixed(1);
+    const kb = pruned.removedBytes / 1024;
+    const size = kb < 1024 ? `${Math.round(kb)} KB` : `${(kb / 1024).toFixed(1)} MB`;
     console.log(
-      `[edge] removed ${pruned.removed.toLocaleString("en-US")} empty database files of deleted objects (${mb} MB)`,
+      `[edge] removed ${pruned.removed.toLocaleString("en-US")} empty database files of deleted objects (${size})`,
     );
   }
 }

@@ -113,4 +113,26 @@ describe("pipeline live fold", () => {
     const frame = applyEvent(base, { type: "error", error: "bad frame", code: "invalid_request" });
     expect(frame.state).toBe("QUEUED");
   });
+
+  it("keeps the ended state of the view while the pipeline's earlier events replay", () => {
+    const failedView: PipelineView = {
+      ...view,
+      state: "FAILED",
+      error: { code: "no_agent", message: "no host-agent could take the job" },
+    };
+    let live = fromView(failedView);
+    live = applyEvent(live, { type: "queued", seq: 1, pipeline_id: "p1", priority: "normal", position: 1 });
+    live = applyEvent(live, {
+      type: "stage",
+      seq: 2,
+      pipeline_id: "p1",
+      stage: "GENERATING",
+      status: "started",
+      attempt: 1,
+      round: 0,
+    });
+    expect(live).toMatchObject({ state: "FAILED", lastSeq: 2, error: { code: "no_agent" } });
+    live = applyEvent(live, { type: "error", seq: 3, pipeline_id: "p1", error: "no agent", code: "no_agent" });
+    expect(live).toMatchObject({ state: "FAILED", lastSeq: 3 });
+  });
 });

@@ -1,7 +1,7 @@
 import type { ErrorBody } from "../../shared/src/errors.ts";
 import type { PipelineView } from "../../shared/src/protocol/api.ts";
 import type { ClientEvent, ResultEvent } from "../../shared/src/protocol/client-events.ts";
-import type { PipelineState } from "../../shared/src/protocol/common.ts";
+import { FINAL_STATES, type PipelineState } from "../../shared/src/protocol/common.ts";
 import type { Verification, VerificationRound } from "../../shared/src/protocol/verification.ts";
 import { applyStageEvent, rowsFromTimings, type StageRow } from "./stage-timeline.ts";
 
@@ -46,6 +46,13 @@ export function fromView(view: PipelineView): LivePipeline {
  * resumed may repeat one) and change nothing.
  */
 export function applyEvent(live: LivePipeline, event: ClientEvent): LivePipeline {
+  const next = foldEvent(live, event);
+  // The page starts from the view and replays the events from the first: a pipeline the view
+  // shows as ended keeps that state while its earlier events replay (no Cancel button flashes).
+  return FINAL_STATES.has(live.state) && !FINAL_STATES.has(next.state) ? { ...next, state: live.state } : next;
+}
+
+function foldEvent(live: LivePipeline, event: ClientEvent): LivePipeline {
   if (event.seq !== undefined && event.seq <= live.lastSeq) return live;
   const next: LivePipeline = { ...live, lastSeq: event.seq ?? live.lastSeq };
   switch (event.type) {

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     if (cpuBefore !== null && cpuAfter !== null) {
       console.log(
         `\nworkerd (Worker + Durable Objects): ${(((cpuAfter - cpuBefore) * 1000) / Math.max(1, pipelines)).toFixed(2)} ms CPU per pipeline; ` +
-          `${pipelines} pipelines, ${load.pipelines_per_min}/min in the window, ${errors} errors, latency p50 ${load.latency_ms.p50} ms`,
+          `${pipelines} pipelines, ${load.pipelines_per_min}/min in the window, ${errors} errors, latency p50 ${load.latency_ms.p50.toFixed(1)} ms`,
       );
     }
     if (!inspector) return;

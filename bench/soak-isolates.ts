@@ -64,10 +64,10 @@ export async function collectEveryIsolate(pid: number): Promise<IsolateHeap[]> {
     .parse(JSON.parse(stdout));
 }
 
-async function collect(pid: number, skip: (id: string) => boolean): Promise<IsolateHeap[]> {
+async function collect(pid: number, leaveOut: (id: string) => boolean): Promise<IsolateHeap[]> {
   const heaps: IsolateHeap[] = [];
   for (const target of await targetsOf(pid)) {
-    if (skip(target.id)) continue;
+    if (leaveOut(target.id)) continue;
     let inspector: Inspector | null = null;
     try {
       inspector = await within(Inspector.connect(target.webSocketDebuggerUrl));

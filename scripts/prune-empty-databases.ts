@@ -12,7 +12,7 @@
  * schema b-tree has no cell), no write-ahead log or shared-memory file is beside it, and no process
  * has it open (read from /proc; where /proc cannot say, nothing is removed).
  */
-import { readdirSync, readFileSync, readlinkSync, statSync, unlinkSync, existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync, readSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 
 /** The SQLite header's first 16 bytes. */
@@ -23,23 +23,37 @@ const FIRST_PAGE_BTREE = 100;
 const LEAF_TABLE_PAGE = 0x0d;
 const OBJECT_DATABASE = /^[0-9a-f]{64}\.sqlite$/;
 
+/** The bytes that say whether a database is empty: its header and page 1's b-tree header. */
+const HEAD_BYTES = FIRST_PAGE_BTREE + 8;
+
 /**
- * True when `bytes` (the whole file) is a SQLite database of one page whose schema is empty: no
- * table, index or view was ever left in it. Anything else (another format, more pages, a schema
- * entry) is not empty.
+ * True when a file of `fileSize` bytes that begins with `bytes` is a SQLite database of one page
+ * whose schema is empty: no table, index or view is left in it. Anything else (another format,
+ * more pages, a schema entry) is not empty.
  */
-export function isEmptySqliteDatabase(bytes: Uint8Array): boolean {
-  if (bytes.length < FIRST_PAGE_BTREE + 8) return false;
+export function isEmptySqliteDatabase(bytes: Uint8Array, fileSize = bytes.length): boolean {
+  if (bytes.length < HEAD_BYTES) return false;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (new TextDecoder("latin1").decode(bytes.subarray(0, 16)) !== SQLITE_MAGIC) return false;
   // The page size is stored as a big-endian 16-bit number, with 1 standing for 65,536.
   const storedPageSize = view.getUint16(16);
   const pageSize = storedPageSize === 1 ? 65_536 : storedPageSize;
-  if (bytes.length !== pageSize) return false;
+  if (fileSize !== pageSize) return false;
   // The header's page count holds only when the "version valid for" number matches the change
   // counter; a file of exactly one page is one page either way.
   if (view.getUint32(24) === view.getUint32(92) && view.getUint32(28) !== 1) return false;
   return view.getUint8(FIRST_PAGE_BTREE) === LEAF_TABLE_PAGE && view.getUint16(FIRST_PAGE_BTREE + 3) === 0;
+}
+
+/** The first {@link HEAD_BYTES} of `path` (fewer when it is shorter): all the check needs to read. */
+function readHead(path: string): Uint8Array {
+  const head = new Uint8Array(HEAD_BYTES);
+  const fd = openSync(path, "r");
+  try {
+    return head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Every file some process has open, from /proc/<pid>/fd; null where /proc cannot tell. */
@@ -76,7 +90,7 @@ export interface PruneResult {
   removed: number;
   removedBytes: number;
   /** Why nothing was removed, when that was decided before looking at any file. */
-  skipped?: string;
+  refusedBecause?: string;
 }
 
 /** Removes the empty object databases under `stateDir` (wrangler's `--persist-to` folder). */
@@ -92,7 +106,7 @@ export function pruneEmptyDatabases(stateDir: string): PruneResult {
     return result; // No state yet.
   }
   const open = openFiles();
-  if (open === null) return { ...result, skipped: "cannot tell which files are open (no /proc)" };
+  if (open === null) return { ...result, refusedBecause: "cannot tell which files are open (no /proc)" };
   for (const namespace of namespaces) {
     let names: string[];
     try {
@@ -114,7 +128,7 @@ export function pruneEmptyDatabases(stateDir: string): PruneResult {
         continue;
       }
       if (size > 65_536) continue;
-      if (!isEmptySqliteDatabase(readFileSync(path))) continue;
+      if (!isEmptySqliteDatabase(readHead(path), size)) continue;
       // Checked again at the last moment: a runtime that started meanwhile may have opened it.
       if (existsSync(`${path}-wal`)) continue;
       unlinkSync(path);

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { sampleDisk } from "../../bench/soak-sampler.ts";
 import { startEdge, type EdgeHandle } from "../support/edge.ts";
 import { FakeAgent } from "../support/fake-agent.ts";
 import { getJson, postJson, until } from "../support/http.ts";
@@ -20,24 +21,7 @@ const OUTPUT = FILES.map((file) => `\`\`\`python ${file.path}\n${file.content}\`
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /** Blob files in the local R2 bucket's store under `stateDir`. */
-function r2Blobs(stateDir: string): number {
-  let count = 0;
-  const walk = (dir: string, inBlobs: boolean) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path, inBlobs || entry.name === "blobs");
-      else if (inBlobs && statSync(path).size > 0) count += 1;
-    }
-  };
-  walk(join(stateDir, "v3", "r2"), false);
-  return count;
-}
+const r2Blobs = (stateDir: string): number => sampleDisk(stateDir).r2_blobs;
 
 const edges: Array<{ edge: EdgeHandle; agent: FakeAgent; dir: string }> = [];
 afterAll(async () => {

@@ -1,12 +1,9 @@
 import { readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { JobKind } from "../../shared/src/index.ts";
-import { JobRunner, type JobContext, type JobHandler } from "../../host-agent/src/jobs/job-runner.ts";
-import { LinkClient } from "../../host-agent/src/link/link-client.ts";
-import { createLogger } from "../../host-agent/src/log.ts";
-import { HEALTHY } from "../support/fake-agent.ts";
+import type { JobContext, JobHandler } from "../../host-agent/src/jobs/job-runner.ts";
 import { startEdge, type EdgeHandle } from "../support/edge.ts";
+import { linkRunner } from "../support/link-runner.ts";
 import { getJson, parseSse, postJson, until } from "../support/http.ts";
 import { removeDir, startHostAgent, startPythonAgent, waitForAgents, type Proc } from "../support/processes.ts";
 
@@ -249,27 +246,11 @@ describe("the host-agent's bounded outbox", () => {
       });
       return { chars: ctx.job.attempt === 1 ? 0 : PROGRAM.length, finish_reason: "stop", provider: "burst" };
     };
-    const logger = createLogger("silent");
-    const handlers: Partial<Record<JobKind, JobHandler>> = { "llm.generate": handler };
-    const runner = new JobRunner({ capacity: 2, handlers, logger, tokenFlushMs: 0 });
-    const link = new LinkClient({
-      edgeUrl: edge.url,
-      token: edge.token,
+    const { link } = linkRunner(edge, handler, {
       agentId: "outbox-burst",
-      pool: "default",
-      labels: {},
       capacity: 2,
-      kinds: ["llm.generate"],
-      version: "test",
-      logger,
-      health: () => HEALTHY,
-      running: () => runner.running(),
-      onAssign: (job) => runner.assign(job),
-      onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
-      onFailed: (failed) => runner.abandon(failed.job_id, failed.attempt, failed.error),
       outbox: { maxFrames: MAX_FRAMES, maxBytes: 1 << 20 },
     });
-    runner.attach(link);
     link.start();
     cleanups.push(() => link.close());
     expect(await link.waitLinked(10_000)).toBe(true);

@@ -2,13 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { JobKind } from "../../shared/src/index.ts";
-import { JobRunner, type JobContext, type JobHandler } from "../../host-agent/src/jobs/job-runner.ts";
-import { LinkClient } from "../../host-agent/src/link/link-client.ts";
+import type { JobContext, JobHandler } from "../../host-agent/src/jobs/job-runner.ts";
 import { Backoff } from "../../host-agent/src/link/backoff.ts";
-import { createLogger } from "../../host-agent/src/log.ts";
 import { freePort, startEdge, type EdgeHandle } from "../support/edge.ts";
-import { HEALTHY } from "../support/fake-agent.ts";
+import { linkRunner } from "../support/link-runner.ts";
 import { getJson, parseSse, postJson, until } from "../support/http.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -51,27 +48,11 @@ function agentOn(
   scripted: Scripted,
   id = `link-${Math.random().toString(36).slice(2, 8)}`,
 ) {
-  const logger = createLogger("silent");
-  const handlers: Partial<Record<JobKind, JobHandler>> = { "llm.generate": scripted.handler };
-  const runner = new JobRunner({ capacity: 4, handlers, logger, tokenFlushMs: 0 });
-  const link = new LinkClient({
-    edgeUrl: edge.url,
-    token: edge.token,
+  const { link, runner } = linkRunner(edge, scripted.handler, {
     agentId: id,
-    pool: "default",
-    labels: {},
     capacity: 4,
-    kinds: ["llm.generate"],
-    version: "test",
-    logger,
-    health: () => HEALTHY,
-    running: () => runner.running(),
-    onAssign: (job) => runner.assign(job),
-    onCancel: (cancel) => runner.cancel(cancel.job_id, cancel.attempt, cancel.reason),
-    onFailed: (failed) => runner.abandon(failed.job_id, failed.attempt, failed.error),
     backoff: new Backoff({ baseMs: 50, capMs: 400 }),
   });
-  runner.attach(link);
   link.start();
   cleanups.push(() => link.close());
   return { link, runner };

@@ -119,18 +119,30 @@ describe.runIf(docker.available)("the dashboard in Chromium", () => {
     await link.click();
     await page.getByRole("heading", { level: 1, name: `Pipeline ${id}` }).waitFor();
 
-    // Tokens arrive while the pipeline is still running.
+    // Tokens arrive while the pipeline is still running: the page itself is watched, its state
+    // badge and its character count read together on every change, so a loaded machine's slow
+    // polling cannot miss the moment (and a failed pipeline names the states it went through).
     const output = page.locator("pre.output");
-    // Looked at until the pipeline moves past GENERATING, however long a loaded machine makes that.
-    let sawPartial = false;
-    for (let state = "QUEUED"; !sawPartial && ["QUEUED", "PARSING", "GENERATING"].includes(state);) {
-      const shown = (await output.textContent()) ?? "";
-      state = (await getJson(`${stack.edge.url}/api/pipelines/${id}`)).body.state;
-      if (shown.length > 0 && state === "GENERATING") sawPartial = true;
-      else await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(sawPartial, "the output grew while the pipeline was generating").toBe(true);
+    await page.evaluate(() => {
+      const seen: Array<{ state: string; chars: number }> = [];
+      const record = () => {
+        const state = document.querySelector("section[aria-labelledby=summary-heading] .badge")?.textContent ?? "";
+        const chars = Number.parseInt(document.querySelector("pre.output + p")?.textContent ?? "", 10);
+        const last = seen.at(-1);
+        if (last === undefined || last.state !== state || last.chars !== chars) seen.push({ state, chars });
+      };
+      record();
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+      Object.assign(window, { outputSeen: seen });
+    });
+    const seenByPage = () =>
+      page.evaluate(() => (window as unknown as { outputSeen: Array<{ state: string; chars: number }> }).outputSeen);
+    const streamed = (s: { state: string; chars: number }) => s.state === "GENERATING" && s.chars > 0;
+    const pastGenerating = (s: { state: string }) => !["", "QUEUED", "PARSING", "GENERATING"].includes(s.state);
+    const seen = await until(seenByPage, (all) => all.some(streamed) || all.some(pastGenerating), 120_000, 100);
     await watched.screenshot("pipeline-streaming");
+    const states = [...new Set(seen.map((s) => s.state))].join(" → ");
+    expect(seen.some(streamed), `the output grew while the page said GENERATING (states shown: ${states})`).toBe(true);
 
     expect(await finalState(id)).toBe("COMPLETED");
     const content = await resultContent(id);

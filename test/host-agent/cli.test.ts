@@ -213,8 +213,10 @@ describe.skipIf(!docker.available)("the host-agent CLI on Ctrl-C under `npm run 
       await waitForNoProcesses(agent, 30_000);
       expect(await labelledContainers(agentId)).toEqual([]);
       const log = logLines(agent.output());
-      // Both copies arrived, and the second was read as the first one again.
-      expect(log.some((line) => line["msg"] === "stop signal repeated: already stopping")).toBe(true);
+      // One drain, never "stop now". Whether the log also shows the second copy as a repeat depends
+      // on timing the test cannot hold: the kernel keeps one pending SIGINT, so a copy that lands
+      // before the first is handled merges into it. Either way the run was answered above.
+      expect(log.filter((line) => String(line["msg"]).startsWith("shutting down: draining"))).toHaveLength(1);
       expect(log.some((line) => line["msg"] === "second stop signal: stopping now")).toBe(false);
     } finally {
       agent.killAll();

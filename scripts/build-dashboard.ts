@@ -1,14 +1,17 @@
 /**
- * The dashboard's static assets in dashboard/dist, served by the Worker (wrangler.toml's [assets]):
- * esbuild bundles dashboard/src/main.tsx into app.js; index.html, app.css and _headers are copied.
+ * The dashboard, built for the Worker to serve (edge/src/dashboard/): esbuild bundles
+ * dashboard/src/main.tsx into app.js, and dashboard/dist/files.json holds it with index.html and
+ * app.css, each with its content type and ETag. wrangler.toml aliases `atomic-dashboard-files` to
+ * that file, so the Worker's bundle carries the page and no asset server sits in front of the API.
  *
  * wrangler runs this before every `wrangler dev` and deploy, and the tests start many wranglers at
- * once, so builds race each other: a file is replaced only when its bytes change, and through a
+ * once, so builds race each other: the file is replaced only when its bytes change, and through a
  * temporary file and a rename, so a reader never sees half a file and an unchanged build leaves
- * every file (and wrangler's watcher) alone.
+ * it (and wrangler's watcher) alone.
  */
 import { build, type Plugin } from "esbuild";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as zod from "zod";
 
@@ -88,5 +91,22 @@ const bundle = await build({
 mkdirSync(dist, { recursive: true });
 const [script] = bundle.outputFiles;
 if (script === undefined) throw new Error("esbuild wrote no app.js");
-writeIfChanged("app.js", script.contents);
-for (const name of ["index.html", "app.css", "_headers"]) writeIfChanged(name, readFileSync(join(source, name)));
+
+/** A file of the page as the Worker serves it: the ETag is the first 128 bits of its sha256. */
+function served(contentType: string, bytes: Uint8Array): { content_type: string; etag: string; body: string } {
+  const digest = createHash("sha256").update(bytes).digest("hex").slice(0, 32);
+  return {
+    content_type: contentType,
+    etag: `"${digest}"`,
+    body: new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+  };
+}
+
+const files = {
+  "/": served("text/html; charset=utf-8", readFileSync(join(source, "index.html"))),
+  "/app.js": served("text/javascript; charset=utf-8", script.contents),
+  "/app.css": served("text/css; charset=utf-8", readFileSync(join(source, "app.css"))),
+};
+writeIfChanged("files.json", new TextEncoder().encode(`${JSON.stringify(files)}\n`));
+// What builds before this one wrote for wrangler's asset server.
+for (const name of ["index.html", "app.js", "app.css", "_headers"]) rmSync(join(dist, name), { force: true });

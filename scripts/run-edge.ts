@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { devServerEnvironment } from "./dev-server-environment.ts";
 import { pruneEmptyDatabases } from "./prune-empty-databases.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
@@ -18,8 +19,8 @@ export interface EdgeProcess {
 }
 
 /**
- * Runs the Worker with `wrangler dev`, offline (no metrics, no `cf` fetch, no local trace
- * collector unless X_LOCAL_OBSERVABILITY=true), with its state in `ATOMIC_STATE_DIR` (default
+ * Runs the Worker with `wrangler dev` in the dev-server environment of this project
+ * (dev-server-environment.ts: offline, no trace collector, full collections), with its state in `ATOMIC_STATE_DIR` (default
  * `.wrangler/state`) so pipelines survive a restart. Every other `ATOMIC_*` variable of the
  * environment reaches the Worker as a binding, so an operator configures it as any other part.
  *
@@ -67,11 +68,7 @@ export function runEdge(options: { token: string; quiet?: boolean; ownProcessGro
       stdio: ["ignore", options.quiet ? "ignore" : "inherit", "inherit"],
       env: {
         ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        // wrangler's local trace collector streams every invocation to a second worker: about a
-        // third of the runtime's CPU per pipeline (docs/BENCHMARKS.md). Off unless asked for.
-        X_LOCAL_OBSERVABILITY: process.env["X_LOCAL_OBSERVABILITY"] ?? "false",
+        ...devServerEnvironment(process.env),
         XDG_CONFIG_HOME: configHome,
       },
     },

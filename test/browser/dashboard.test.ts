@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { dockerGate } from "../../host-agent/src/sandbox/test-support.ts";
 import { AtomicClient } from "../../sdk/src/index.ts";
 import { ArtifactManifest, type ClientEvent } from "../../shared/src/index.ts";
@@ -111,6 +112,7 @@ describe.runIf(docker.available)("the dashboard in Chromium", () => {
     const watched = await open("#/pipelines");
     const page = watched.page;
     await page.getByRole("heading", { level: 1, name: "Pipelines" }).waitFor();
+    const sent = Date.now();
     const id = await start("Build a REST API for a todo list");
     // No reload: the pool feed tells the page, which re-reads the list.
     const link = page.getByRole("link", { name: id });
@@ -123,8 +125,10 @@ describe.runIf(docker.available)("the dashboard in Chromium", () => {
     // badge and its character count read together on every change, so a loaded machine's slow
     // polling cannot miss the moment (and a failed pipeline names the states it went through).
     const output = page.locator("pre.output");
-    await page.evaluate(() => {
-      const seen: Array<{ state: string; chars: number }> = [];
+    const atOpen = `${(await getJson(`${stack.edge.url}/api/pipelines/${id}`)).body.state} ${Date.now() - sent} ms after it was sent`;
+    // A string, evaluated in the page: `document` and `MutationObserver` are the page's.
+    await page.evaluate(`(() => {
+      const seen = [];
       const record = () => {
         const state = document.querySelector("section[aria-labelledby=summary-heading] .badge")?.textContent ?? "";
         const chars = Number.parseInt(document.querySelector("pre.output + p")?.textContent ?? "", 10);
@@ -133,16 +137,20 @@ describe.runIf(docker.available)("the dashboard in Chromium", () => {
       };
       record();
       new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
-      Object.assign(window, { outputSeen: seen });
-    });
-    const seenByPage = () =>
-      page.evaluate(() => (window as unknown as { outputSeen: Array<{ state: string; chars: number }> }).outputSeen);
-    const streamed = (s: { state: string; chars: number }) => s.state === "GENERATING" && s.chars > 0;
+      window.outputSeen = seen;
+    })()`);
+    const Seen = z.array(z.object({ state: z.string(), chars: z.number().nullable() }));
+    const seenByPage = async () =>
+      Seen.parse(JSON.parse(String(await page.evaluate("JSON.stringify(window.outputSeen)"))));
+    const streamed = (s: { state: string; chars: number | null }) => s.state === "GENERATING" && (s.chars ?? 0) > 0;
     const pastGenerating = (s: { state: string }) => !["", "QUEUED", "PARSING", "GENERATING"].includes(s.state);
     const seen = await until(seenByPage, (all) => all.some(streamed) || all.some(pastGenerating), 120_000, 100);
     await watched.screenshot("pipeline-streaming");
     const states = [...new Set(seen.map((s) => s.state))].join(" → ");
-    expect(seen.some(streamed), `the output grew while the page said GENERATING (states shown: ${states})`).toBe(true);
+    expect(
+      seen.some(streamed),
+      `the output grew while the page said GENERATING (states shown: ${states}; the API said ${atOpen} when the page opened)`,
+    ).toBe(true);
 
     expect(await finalState(id)).toBe("COMPLETED");
     const content = await resultContent(id);

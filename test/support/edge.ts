@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { unstable_DevEnv } from "wrangler";
 import { z } from "zod";
+import { devServerEnvironment } from "../../scripts/dev-server-environment.ts";
 
-process.env["WRANGLER_SEND_METRICS"] = "false";
-process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false";
-// As `npm start` runs it: without wrangler's local trace collector (scripts/run-edge.ts says why).
-process.env["X_LOCAL_OBSERVABILITY"] ??= "false";
+// As `npm start` runs it (wrangler runs in this process and reads these from its environment).
+Object.assign(process.env, devServerEnvironment(process.env));
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 

@@ -18,6 +18,7 @@ import { pipelineListRoutes } from "./routes/pipeline-list.ts";
 import { pipelineRoutes } from "./routes/pipelines.ts";
 import { poolFeedRoutes } from "./routes/pool-feed.ts";
 import { streamRoutes } from "./routes/streams.ts";
+import { DASHBOARD_PATHS, dashboardRoutes } from "../dashboard/dashboard-routes.ts";
 
 /** Which methods each route answers, so a wrong method gets 405 with `Allow` instead of 404. */
 const ROUTE_METHODS: Array<[RegExp, string]> = [
@@ -26,6 +27,7 @@ const ROUTE_METHODS: Array<[RegExp, string]> = [
   [/^\/api\/pipelines(\/[^/]+(\/events|\/artifacts(\.tar|\/.+)?)?)?$/, "GET"],
   [/^\/(health|metrics|api\/metrics|api\/status|api\/openapi\.json|ws\/stream|ws\/pool|agent\/connect)$/, "GET"],
   [/^\/ws\/pipelines\/[^/]+$/, "GET"],
+  [DASHBOARD_PATHS, "GET"],
 ];
 
 export function createApp(): Hono<AppEnv> {
@@ -80,6 +82,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", poolFeedRoutes);
   app.route("/", agentLinkRoutes);
   app.route("/", observabilityRoutes);
+  app.route("/", dashboardRoutes);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
 
   app.notFound((c) => {

@@ -7,6 +7,7 @@ import { safeRelativePath } from "../../pipeline/split-files.ts";
 import { parseAfter } from "../after-param.ts";
 import { PIPELINE_ID, type AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { matchesEtag } from "../etag.ts";
 
 export const pipelineRoutes = new Hono<AppEnv>();
 
@@ -126,13 +127,6 @@ pipelineRoutes.get("/api/pipelines/:id/artifacts/*", async (c) => {
     headers: { "Content-Type": file.contentType, "Content-Length": String(file.size), ETag: file.etag },
   });
 });
-
-/** Whether an `If-None-Match` header names `etag` (or is `*`); weak tags compare by their value. */
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
-  return header.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
-}
 
 async function bundle(c: Context<AppEnv>, id: string): Promise<Response> {
   const tar = await artifact(c, id, { kind: "bundle" }, `pipeline ${id} has no artifacts (yet)`);

@@ -9,8 +9,8 @@
  * --idle-seconds S (90), --warmup N (1000, or a tenth of --pipelines when that is smaller),
  * --max-load-minutes M (stop sending after M minutes, whatever was sent; 0: no limit),
  * --sample-seconds S (5), --sandbox (host-agent with its Docker sandbox), --heap (read the Worker
- * isolate's V8 heap over workerd's inspector, and after a forced GC at each checkpoint),
- * --allocator (read workerd's tcmalloc with gdb at each checkpoint; it stops workerd ~1 s each time),
+ * isolate's V8 heap over workerd's inspector; after the idle period, collect every isolate in full
+ * and read them all), --allocator (read workerd's tcmalloc with gdb at each checkpoint; it stops workerd ~1 s each time),
  * --out FILE (bench/results/soak.json).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -24,21 +24,50 @@ import { runSoak, SOAK_DEFAULTS } from "./soak-run.ts";
 import type { Stack } from "./stack.ts";
 import { StopSignals } from "./stop-signals.ts";
 
-const { values } = parseArgs({
-  options: {
-    pipelines: { type: "string" },
-    concurrency: { type: "string" },
-    "retention-hours": { type: "string" },
-    "idle-seconds": { type: "string" },
-    "max-load-minutes": { type: "string" },
-    warmup: { type: "string" },
-    "sample-seconds": { type: "string" },
-    sandbox: { type: "boolean", default: false },
-    heap: { type: "boolean", default: false },
-    allocator: { type: "boolean", default: false },
-    out: { type: "string" },
-  },
-});
+const USAGE = `npm run soak -- [options]: many pipelines through the whole stack, then idle; every process's memory and the edge's disk over time
+
+  --pipelines N         pipelines to send (${SOAK_DEFAULTS.pipelines})
+  --concurrency N       clients sending at once (${SOAK_DEFAULTS.concurrency})
+  --retention-hours H   the edge's ATOMIC_PIPELINE_RETENTION_HOURS (${SOAK_DEFAULTS.retentionHours})
+  --idle-seconds S      the idle period after the load (${SOAK_DEFAULTS.idleSeconds})
+  --warmup N            the checkpoint the memory bar compares with (1000, or a tenth of --pipelines)
+  --max-load-minutes M  stop sending after M minutes (0: no limit)
+  --sample-seconds S    how often to sample (${SOAK_DEFAULTS.sampleEverySeconds})
+  --sandbox             the host-agent with its Docker sandbox
+  --heap                the Worker isolate's V8 heap; after idle, every isolate collected in full
+  --allocator           workerd's tcmalloc, read with gdb (stops workerd ~1 s per reading)
+  --out FILE            where the JSON goes (bench/results/soak.json)
+  --help                this text`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: "boolean", default: false },
+        pipelines: { type: "string" },
+        concurrency: { type: "string" },
+        "retention-hours": { type: "string" },
+        "idle-seconds": { type: "string" },
+        "max-load-minutes": { type: "string" },
+        warmup: { type: "string" },
+        "sample-seconds": { type: "string" },
+        sandbox: { type: "boolean", default: false },
+        heap: { type: "boolean", default: false },
+        allocator: { type: "boolean", default: false },
+        out: { type: "string" },
+      },
+    });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values } = parseOptions();
+
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function num(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;

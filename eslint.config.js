@@ -3,7 +3,17 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".tsbuild/", ".wrangler/", "**/dist/", "edge/worker-configuration.d.ts", "**/*.py"] },
+  {
+    ignores: [
+      "node_modules/",
+      ".tsbuild/",
+      ".wrangler/",
+      ".atomic/",
+      "**/dist/",
+      "edge/worker-configuration.d.ts",
+      "**/*.py",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

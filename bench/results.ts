@@ -9,6 +9,7 @@ import type { MachineInfo } from "./machine.ts";
 import type { SectionUsage } from "./monitor.ts";
 import type { SandboxResult } from "./sandbox.ts";
 import type { VerificationResult } from "./verification.ts";
+import type { TargetRow } from "./speed-targets.ts";
 import type { StreamsResult } from "./streams.ts";
 import type { ThroughputResult } from "./throughput.ts";
 
@@ -74,6 +75,8 @@ export interface BenchResults {
   /** Lines workerd logged at error level during the run, by message (wrangler prints them). */
   edge_runtime_errors: Record<string, number>;
   verdicts: Verdict[];
+  /** With `--baseline REF`: the speed targets against that commit's bench, run just before. */
+  against_baseline?: { ref: string; commit: string; targets: TargetRow[] };
 }
 
 export interface Verdict {

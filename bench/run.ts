@@ -5,13 +5,17 @@
  *
  *   npm run bench                      the full run (about 6 minutes on 2 cores)
  *   ATOMIC_BENCH_QUICK=1 npm run bench a smoke run of every section with small counts
+ *   npm run bench -- --baseline REF    the bench of commit REF first (in its own worktree), then
+ *                                      this one, and the speed targets side by side
  *
  * Every process it starts is stopped at the end, on error, and on Ctrl-C (twice: at once).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { ROOT } from "../test/support/edge.ts";
 import { hostAgentUnderJobs } from "./agent-load.ts";
+import { checkOutBaseline, runBaselineBench } from "./baseline.ts";
 import { benchConfig } from "./config.ts";
 import { edgeErrorCounts, filterEdgeErrors } from "./console-filter.ts";
 import { fanOut, FANOUT_LABEL, type FanOutLevel, type FanOutVia } from "./fanout.ts";
@@ -28,9 +32,10 @@ import { compareSandbox, dockerUnavailable, removeLeftovers, removeLeftoversNow 
 import { compareVerification } from "./verification.ts";
 import { Stack } from "./stack.ts";
 import { StopSignals } from "./stop-signals.ts";
+import { ComparableResults, speedTargets } from "./speed-targets.ts";
 import { round, roundSummary } from "./stats.ts";
 import { concurrentStreams } from "./streams.ts";
-import { cpuTable, figuresTable, verdictTable } from "./table.ts";
+import { cpuTable, figuresTable, renderTable, verdictTable } from "./table.ts";
 import { closedLoop, type ThroughputResult } from "./throughput.ts";
 
 const IMAGE = process.env["ATOMIC_SANDBOX_IMAGE"] ?? "atomic-sandbox:latest";
@@ -39,6 +44,8 @@ const IMAGE = process.env["ATOMIC_SANDBOX_IMAGE"] ?? "atomic-sandbox:latest";
 const MAIN = `bench-main-${process.pid}`;
 const COLD = `bench-cold-${process.pid}`;
 const COLD_POOL = "bench-cold";
+/** The verification section's running container (bench/verification-reference.ts). */
+const REFERENCE = `bench-reference-${process.pid}`;
 const FANOUT = `bench-fanout-${process.pid}`;
 const WARM_SIZE = 2;
 const scaleName = (i: number) => `bench-scale-${i}-${process.pid}`;
@@ -53,6 +60,28 @@ const WORKERD_PROXY = "workerd (wrangler dev proxy)";
 const displayName = (p: { kind: string; name: string }) =>
   p.kind === "python" ? p.name : `host-agent ${p.name.replace(`-${process.pid}`, "")}`;
 const MAIN_DISPLAY = "host-agent bench-main";
+
+const USAGE = `npm run bench [-- --baseline REF]: the stack's figures in one run (bench/results/latest.json)
+
+  --baseline REF  first run the bench of commit REF (checked out in .atomic/bench-baseline/), then
+                  this one, and report each speed target against it: met or not met
+  --help          this text
+
+ATOMIC_BENCH_QUICK=1 makes every section small (a smoke run, for both benches).`;
+
+function parseOptions() {
+  try {
+    return parseArgs({ options: { baseline: { type: "string" }, help: { type: "boolean", default: false } } }).values;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const options = parseOptions();
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const config = benchConfig();
 // wrangler's debug log file would take every line workerd logs; the counts are kept instead.
@@ -80,13 +109,13 @@ async function cleanUp(): Promise<void> {
   monitor?.stop();
   await stack?.stopAll();
   stack = null;
-  const removed = await removeLeftovers([MAIN, COLD]).catch(() => 0);
+  const removed = await removeLeftovers([MAIN, COLD, REFERENCE]).catch(() => 0);
   if (removed > 0) progress(`removed ${removed} sandbox container(s) left behind`);
 }
 
 const signals = new StopSignals(cleanUp, () => {
   stack?.killNow();
-  removeLeftoversNow([MAIN, COLD]);
+  removeLeftoversNow([MAIN, COLD, REFERENCE]);
 });
 
 /** The runtime workerd's CPU time in a section, divided by the pipelines completed in it. */
@@ -114,6 +143,16 @@ async function main(): Promise<void> {
   );
   const dockerReason = await dockerUnavailable(IMAGE);
   if (dockerReason) progress(`sandbox section will be skipped: ${dockerReason}`);
+
+  let baseline: { ref: string; commit: string; results: ComparableResults } | null = null;
+  if (options.baseline !== undefined) {
+    const checkedOut = checkOutBaseline(options.baseline, progress);
+    progress(`the baseline's bench (${options.baseline}, ${checkedOut.commit.slice(0, 12)}) runs first`);
+    const parsed = ComparableResults.safeParse(await runBaselineBench(checkedOut, config.quick));
+    if (!parsed.success) throw new Error(`the baseline's results do not read as a bench's: ${parsed.error.message}`);
+    baseline = { ref: checkedOut.ref, commit: checkedOut.commit, results: parsed.data };
+    progress("the baseline's bench is done; now this commit's");
+  }
 
   progress(
     "building the host-agent (npm run build:agent), starting the edge (workerd via wrangler), the Python agent and the host-agent",
@@ -392,13 +431,14 @@ async function main(): Promise<void> {
           prompt,
           language: "python",
           runs: config.verificationRuns,
+          reference: { image: IMAGE, agentId: REFERENCE },
           onProgress: (done) => {
             if (done % 5 === 0 || done === config.verificationRuns)
               progress(`  ${done}/${config.verificationRuns} pairs`);
           },
         });
         progress(
-          `  p50 ${ms(result.unverified_ms.p50)} without, ${ms(result.verified_ms.p50)} with verify (+${ms(result.added_p50_ms)}); test round p50 ${ms(result.test_round_ms.p50)}`,
+          `  p50 ${ms(result.unverified_ms.p50)} without, ${ms(result.verified_ms.p50)} with verify (+${ms(result.added_p50_ms)}); test round p50 ${ms(result.test_round_ms.p50)}, the same in a running container ${ms(result.in_container_ms.p50)}`,
         );
         return result;
       });
@@ -512,7 +552,14 @@ async function main(): Promise<void> {
     sections,
     edge_runtime_errors: edgeErrorCounts(),
   });
-  const results: BenchResults = { ...partial, verdicts: judge(partial) };
+  const targets = baseline === null ? null : speedTargets(baseline.results, partial);
+  const results: BenchResults = {
+    ...partial,
+    verdicts: judge(partial),
+    ...(baseline === null || targets === null
+      ? {}
+      : { against_baseline: { ref: baseline.ref, commit: baseline.commit, targets } }),
+  };
 
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
@@ -534,6 +581,22 @@ async function main(): Promise<void> {
   if (edgeErrors.length > 0) {
     print("\n== Errors workerd logged during the run\n");
     for (const [message, count] of edgeErrors) print(`${String(count).padStart(7)}  ${message}`);
+  }
+  if (results.against_baseline !== undefined) {
+    const { ref, commit, targets: rows } = results.against_baseline;
+    print(`\n== Speed targets against the baseline ${ref} (${commit.slice(0, 12)}), run just before in this session\n`);
+    print(
+      renderTable(
+        ["target", "baseline", "this commit", "goal", ""],
+        rows.map((row) => [
+          row.target,
+          row.baseline,
+          row.current,
+          row.goal,
+          row.met === null ? "not measured" : row.met ? "met" : "NOT MET",
+        ]),
+      ),
+    );
   }
   print(`\nwritten: ${file} (${results.duration_s} s in all)`);
 }

@@ -130,6 +130,10 @@ export function figuresTable(results: BenchResults): string {
       "one test round in a warm container",
       `${pct(verification.test_round_ms)}; VERIFYING stage p50 ${n(verification.verifying_stage_ms.p50)} ms; CPU p50 ${n(verification.test_round_cpu_ms.p50)} ms, peak ${n(verification.test_round_peak_mb.p50)} MiB; not passed ${verification.not_passed}, errors ${errors(verification.errors)}`,
     ]);
+    rows.push([
+      "the same driver in an already-running container",
+      `${pct(verification.in_container_ms)}; the round takes ${n(verification.round_over_in_container)}× that`,
+    ]);
   } else rows.push(["verification", reason(results.verification)]);
   for (const proc of results.memory.processes) {
     const idle = results.memory.idle_rss_mb[proc.name];

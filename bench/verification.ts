@@ -5,9 +5,10 @@
  * own duration of the run (type check and tests), and the VERIFYING stage as the pipeline timed it
  * (job placement and the result's trip back included).
  */
-import { GenerateResponse } from "../shared/src/index.ts";
+import { ArtifactManifest, GenerateResponse } from "../shared/src/index.ts";
 import { errorKey, jsonOf, type HttpClient } from "./http-client.ts";
 import { countBy, summarize, type Summary } from "./stats.ts";
+import { inContainerRounds } from "./verification-reference.ts";
 
 export interface VerificationResult {
   runs: number;
@@ -25,6 +26,13 @@ export interface VerificationResult {
   /** The test round's CPU time and peak memory, from the container's cgroup. */
   test_round_cpu_ms: Summary;
   test_round_peak_mb: Summary;
+  /**
+   * The same driver command on the last verified pipeline's files, with `docker exec` in an
+   * already-running container (verification-reference.ts), ms: the round's floor.
+   */
+  in_container_ms: Summary;
+  /** test_round_ms.p50 / in_container_ms.p50. */
+  round_over_in_container: number;
   /** Verified pipelines whose verdict was not `passed` (the offline templates' tests should pass). */
   not_passed: number;
   errors: Record<string, number>;
@@ -32,7 +40,14 @@ export interface VerificationResult {
 
 export async function compareVerification(
   http: HttpClient,
-  options: { prompt: string; language: string; runs: number; onProgress?: (done: number) => void },
+  options: {
+    prompt: string;
+    language: "python" | "javascript" | "typescript";
+    runs: number;
+    /** The sandbox image and a label for the reference's container (removed with the run's leftovers). */
+    reference: { image: string; agentId: string };
+    onProgress?: (done: number) => void;
+  },
 ): Promise<VerificationResult> {
   const plain: number[] = [];
   const verified: number[] = [];
@@ -42,6 +57,7 @@ export async function compareVerification(
   const peak: number[] = [];
   const errors: string[] = [];
   let notPassed = 0;
+  let lastVerified: string | null = null;
   const run = async (verify: boolean) => {
     const answer = await http.post("/api/generate", {
       prompt: options.prompt,
@@ -55,6 +71,7 @@ export async function compareVerification(
     (verify ? verified : plain).push(answer.ms);
     const verification = body.data.verification;
     if (!verify || verification === null) return;
+    lastVerified = body.data.pipeline_id;
     if (verification.status !== "passed") notPassed += 1;
     const duration = body.data.stages.find((s) => s.stage === "VERIFYING")?.duration_ms;
     if (duration !== null && duration !== undefined) stage.push(duration);
@@ -73,6 +90,16 @@ export async function compareVerification(
   }
   const unverifiedMs = summarize(plain);
   const verifiedMs = summarize(verified);
+  if (lastVerified === null) throw new Error("no verified pipeline completed: nothing to run in a running container");
+  const inContainer = summarize(
+    await inContainerRounds({
+      image: options.reference.image,
+      agentId: options.reference.agentId,
+      payload: { language: options.language, files: await filesOf(http, lastVerified) },
+      runs: options.runs,
+    }),
+  );
+  const roundMs = summarize(round);
   return {
     runs: options.runs,
     prompt: options.prompt,
@@ -81,10 +108,26 @@ export async function compareVerification(
     verified_ms: verifiedMs,
     added_p50_ms: verifiedMs.p50 - unverifiedMs.p50,
     verifying_stage_ms: summarize(stage),
-    test_round_ms: summarize(round),
+    test_round_ms: roundMs,
     test_round_cpu_ms: summarize(cpu),
     test_round_peak_mb: summarize(peak),
+    in_container_ms: inContainer,
+    round_over_in_container: roundMs.p50 / inContainer.p50,
     not_passed: notPassed,
     errors: countBy(errors),
   };
+}
+
+/** A pipeline's files, as any client reads them: the manifest, then each file. */
+async function filesOf(http: HttpClient, id: string): Promise<Array<{ path: string; content: string }>> {
+  const manifest = ArtifactManifest.parse(jsonOf(await http.get(`/api/pipelines/${id}/artifacts`)));
+  const files: Array<{ path: string; content: string }> = [];
+  for (const file of manifest.files) {
+    const answer = await http.get(
+      `/api/pipelines/${id}/artifacts/${file.path.split("/").map(encodeURIComponent).join("/")}`,
+    );
+    if (answer.status !== 200) throw new Error(`${file.path} of pipeline ${id}: ${answer.status}`);
+    files.push({ path: file.path, content: answer.body });
+  }
+  return files;
 }

@@ -5,6 +5,8 @@ import { unstable_DevEnv } from "wrangler";
 import { z } from "zod";
 import { devServerEnvironment } from "../../scripts/dev-server-environment.ts";
 
+/** The environment before the dev server's settings below: what another commit's bench is given. */
+export const ENVIRONMENT_AS_GIVEN: Readonly<NodeJS.ProcessEnv> = { ...process.env };
 // As `npm start` runs it (wrangler runs in this process and reads these from its environment).
 Object.assign(process.env, devServerEnvironment(process.env));
 

@@ -17,7 +17,9 @@ const section = <T extends z.ZodType>(schema: T) => z.union([schema, Failed]).op
 /** What the comparison reads of a bench's results; every part optional, so older files parse. */
 export const ComparableResults = z.object({
   sandbox: section(z.object({ warm_ms: Percentiles, docker_run_ms: Percentiles, docker_run_over_warm: z.number() })),
-  verification: section(z.object({ test_round_ms: Percentiles, in_container_ms: Percentiles.optional() })),
+  verification: section(
+    z.object({ verifying_stage_ms: Percentiles, test_round_ms: Percentiles, in_container_ms: Percentiles.optional() }),
+  ),
   generate: section(z.object({ overhead_p50_ms: z.number() })),
   throughput: section(z.array(z.object({ pipelines_per_min: z.number(), concurrency: z.number() }))),
   sections: z
@@ -45,7 +47,8 @@ function measured<T extends object>(value: T | z.infer<typeof Failed> | undefine
 }
 
 const ms = (value: number) => `${Math.round(value * 10) / 10} ms`;
-const times = (value: number) => `${Math.round(value * 10) / 10}×`;
+// Two decimals: a ratio just short of its goal must not print as the goal.
+const times = (value: number) => `${Math.round(value * 100) / 100}×`;
 
 function bestThroughput(results: ComparableResults): number | null {
   const levels = measured(results.throughput);
@@ -53,13 +56,21 @@ function bestThroughput(results: ComparableResults): number | null {
   return Math.max(...levels.map((level) => level.pipelines_per_min));
 }
 
-/** Every stack process's peak RSS in the throughput section, added (the bench's own process left out). */
+/**
+ * The stack's memory while the throughput levels run: each level's peak RSS of every process
+ * added, the highest level's sum. wrangler's Node process is the bench's own (it runs the load
+ * client too), so it is left out with it.
+ */
 function stackMemory(results: ComparableResults): number | null {
-  const throughput = results.sections?.find((s) => s.name === "throughput");
-  if (throughput === undefined) return null;
-  return Object.entries(throughput.peak_rss_mb)
-    .filter(([name]) => name !== SELF)
-    .reduce((sum, [, mb]) => sum + mb, 0);
+  const levels = (results.sections ?? []).filter((s) => s.name.startsWith("throughput"));
+  if (levels.length === 0) return null;
+  return Math.max(
+    ...levels.map((level) =>
+      Object.entries(level.peak_rss_mb)
+        .filter(([name]) => name !== SELF)
+        .reduce((sum, [, mb]) => sum + mb, 0),
+    ),
+  );
 }
 
 export function speedTargets(baseline: ComparableResults, current: ComparableResults): TargetRow[] {
@@ -79,14 +90,18 @@ export function speedTargets(baseline: ComparableResults, current: ComparableRes
 
   const [roundBefore, roundNow] = [measured(baseline.verification), measured(current.verification)];
   const inContainer = roundNow?.in_container_ms;
+  // The round as a pipeline waits for it: the VERIFYING stage (the job's placement, the files, the
+  // container, the driver, the report's way back), not only the driver's own time inside.
+  const round = (figures: NonNullable<typeof roundNow>) =>
+    `VERIFYING p50 ${ms(figures.verifying_stage_ms.p50)} (the driver's own ${ms(figures.test_round_ms.p50)})`;
   rows.push({
-    target: "verification round in a warm container",
-    baseline: roundBefore ? `p50 ${ms(roundBefore.test_round_ms.p50)}` : "not measured",
+    target: "a verification round in a warm container",
+    baseline: roundBefore ? round(roundBefore) : "not measured",
     current: roundNow
-      ? `p50 ${ms(roundNow.test_round_ms.p50)}; in a running container ${inContainer ? ms(inContainer.p50) : "not measured"}`
+      ? `${round(roundNow)}; the driver in a running container ${inContainer ? ms(inContainer.p50) : "not measured"}`
       : "not measured",
     goal: "≤ 1.5× the same command in an already-running container",
-    met: roundNow && inContainer ? roundNow.test_round_ms.p50 <= 1.5 * inContainer.p50 : null,
+    met: roundNow && inContainer ? roundNow.verifying_stage_ms.p50 <= 1.5 * inContainer.p50 : null,
   });
 
   const [overheadBefore, overheadNow] = [measured(baseline.generate), measured(current.generate)];
@@ -117,7 +132,7 @@ export function speedTargets(baseline: ComparableResults, current: ComparableRes
 
   const [memoryBefore, memoryNow] = [stackMemory(baseline), stackMemory(current)];
   rows.push({
-    target: "the whole local stack's memory during the throughput section (peaks added)",
+    target: "the stack's memory during the throughput levels (peaks added; wrangler's Node process left out)",
     baseline: memoryBefore === null ? "not measured" : `${Math.round(memoryBefore)} MB`,
     current: memoryNow === null ? "not measured" : `${Math.round(memoryNow)} MB`,
     goal: `< ${STACK_MEMORY_MB} MB`,

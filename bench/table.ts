@@ -132,7 +132,7 @@ export function figuresTable(results: BenchResults): string {
     ]);
     rows.push([
       "the same driver in an already-running container",
-      `${pct(verification.in_container_ms)}; the round takes ${n(verification.round_over_in_container)}× that`,
+      `${pct(verification.in_container_ms)}; the VERIFYING stage takes ${n(verification.round_over_in_container)}× that`,
     ]);
   } else rows.push(["verification", reason(results.verification)]);
   for (const proc of results.memory.processes) {

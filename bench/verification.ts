@@ -31,7 +31,7 @@ export interface VerificationResult {
    * already-running container (verification-reference.ts), ms: the round's floor.
    */
   in_container_ms: Summary;
-  /** test_round_ms.p50 / in_container_ms.p50. */
+  /** verifying_stage_ms.p50 / in_container_ms.p50: the round as a pipeline waits for it, over its floor. */
   round_over_in_container: number;
   /** Verified pipelines whose verdict was not `passed` (the offline templates' tests should pass). */
   not_passed: number;
@@ -99,7 +99,7 @@ export async function compareVerification(
       runs: options.runs,
     }),
   );
-  const roundMs = summarize(round);
+  const stageMs = summarize(stage);
   return {
     runs: options.runs,
     prompt: options.prompt,
@@ -107,12 +107,12 @@ export async function compareVerification(
     unverified_ms: unverifiedMs,
     verified_ms: verifiedMs,
     added_p50_ms: verifiedMs.p50 - unverifiedMs.p50,
-    verifying_stage_ms: summarize(stage),
-    test_round_ms: roundMs,
+    verifying_stage_ms: stageMs,
+    test_round_ms: summarize(round),
     test_round_cpu_ms: summarize(cpu),
     test_round_peak_mb: summarize(peak),
     in_container_ms: inContainer,
-    round_over_in_container: roundMs.p50 / inContainer.p50,
+    round_over_in_container: stageMs.p50 / inContainer.p50,
     not_passed: notPassed,
     errors: countBy(errors),
   };

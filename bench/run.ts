@@ -12,10 +12,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { ROOT } from "../test/support/edge.ts";
 import { hostAgentUnderJobs } from "./agent-load.ts";
 import { checkOutBaseline, runBaselineBench } from "./baseline.ts";
+import { commandLine } from "./command-line.ts";
 import { benchConfig } from "./config.ts";
 import { edgeErrorCounts, filterEdgeErrors } from "./console-filter.ts";
 import { fanOut, FANOUT_LABEL, type FanOutLevel, type FanOutVia } from "./fanout.ts";
@@ -69,19 +69,7 @@ const USAGE = `npm run bench [-- --baseline REF]: the stack's figures in one run
 
 ATOMIC_BENCH_QUICK=1 makes every section small (a smoke run, for both benches).`;
 
-function parseOptions() {
-  try {
-    return parseArgs({ options: { baseline: { type: "string" }, help: { type: "boolean", default: false } } }).values;
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    process.exit(2);
-  }
-}
-const options = parseOptions();
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const options = commandLine({ baseline: { type: "string" } }, USAGE);
 
 const config = benchConfig();
 // wrangler's debug log file would take every line workerd logs; the counts are kept instead.
@@ -136,7 +124,6 @@ async function section<T>(name: string, body: () => Promise<T>): Promise<Outcome
 }
 
 async function main(): Promise<void> {
-  const runStarted = performance.now();
   const machine = await machineInfo();
   progress(
     `${config.quick ? "QUICK run (ATOMIC_BENCH_QUICK=1)" : "full run"} on ${machine.cpus} CPUs, ${machine.memory_mb} MB; node ${machine.node}, python ${machine.python ?? "?"}, docker ${machine.docker ?? "none"}`,
@@ -153,6 +140,8 @@ async function main(): Promise<void> {
     baseline = { ref: checkedOut.ref, commit: checkedOut.commit, results: parsed.data };
     progress("the baseline's bench is done; now this commit's");
   }
+  // This commit's own run, without the baseline's before it.
+  const runStarted = performance.now();
 
   progress(
     "building the host-agent (npm run build:agent), starting the edge (workerd via wrangler), the Python agent and the host-agent",
@@ -552,13 +541,16 @@ async function main(): Promise<void> {
     sections,
     edge_runtime_errors: edgeErrorCounts(),
   });
-  const targets = baseline === null ? null : speedTargets(baseline.results, partial);
   const results: BenchResults = {
     ...partial,
     verdicts: judge(partial),
-    ...(baseline === null || targets === null
-      ? {}
-      : { against_baseline: { ref: baseline.ref, commit: baseline.commit, targets } }),
+    ...(baseline && {
+      against_baseline: {
+        ref: baseline.ref,
+        commit: baseline.commit,
+        targets: speedTargets(baseline.results, partial),
+      },
+    }),
   };
 
   const dir = join(ROOT, "bench", "results");

@@ -15,8 +15,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { ROOT } from "../test/support/edge.ts";
+import { commandLine } from "./command-line.ts";
 import { edgeErrorCounts, filterEdgeErrors } from "./console-filter.ts";
 import { progress } from "./progress.ts";
 import { soakTables, soakVerdicts } from "./soak-report.ts";
@@ -39,35 +39,22 @@ const USAGE = `npm run soak -- [options]: many pipelines through the whole stack
   --out FILE            where the JSON goes (bench/results/soak.json)
   --help                this text`;
 
-function parseOptions() {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: "boolean", default: false },
-        pipelines: { type: "string" },
-        concurrency: { type: "string" },
-        "retention-hours": { type: "string" },
-        "idle-seconds": { type: "string" },
-        "max-load-minutes": { type: "string" },
-        warmup: { type: "string" },
-        "sample-seconds": { type: "string" },
-        sandbox: { type: "boolean", default: false },
-        heap: { type: "boolean", default: false },
-        allocator: { type: "boolean", default: false },
-        out: { type: "string" },
-      },
-    });
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    process.exit(2);
-  }
-}
-const { values } = parseOptions();
-
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = commandLine(
+  {
+    pipelines: { type: "string" },
+    concurrency: { type: "string" },
+    "retention-hours": { type: "string" },
+    "idle-seconds": { type: "string" },
+    "max-load-minutes": { type: "string" },
+    warmup: { type: "string" },
+    "sample-seconds": { type: "string" },
+    sandbox: { type: "boolean", default: false },
+    heap: { type: "boolean", default: false },
+    allocator: { type: "boolean", default: false },
+    out: { type: "string" },
+  },
+  USAGE,
+);
 
 function num(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;

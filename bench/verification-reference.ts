@@ -6,7 +6,7 @@
  * starting the driver in a fresh container, and reading its exit.
  */
 import Docker from "dockerode";
-import { containerSpec, LABEL_AGENT } from "../host-agent/src/sandbox/container-spec.ts";
+import { containerSpec } from "../host-agent/src/sandbox/container-spec.ts";
 import { limitPolicyFromEnv, SandboxEnv } from "../host-agent/src/sandbox/limits.ts";
 import { planVerification, verificationLimits } from "../host-agent/src/sandbox/verification.ts";
 import type { VerifyPayload } from "../shared/src/protocol/verification.ts";
@@ -71,7 +71,6 @@ export async function inContainerRounds(options: {
     AttachStdin: false,
     OpenStdin: false,
     StdinOnce: false,
-    Labels: { ...spec.Labels, [LABEL_AGENT]: options.agentId },
   });
   try {
     await container.start();

@@ -6,6 +6,7 @@
  * (job placement and the result's trip back included).
  */
 import { ArtifactManifest, GenerateResponse } from "../shared/src/index.ts";
+import type { VerifyPayload } from "../shared/src/protocol/verification.ts";
 import { errorKey, jsonOf, type HttpClient } from "./http-client.ts";
 import { countBy, summarize, type Summary } from "./stats.ts";
 import { inContainerRounds } from "./verification-reference.ts";
@@ -42,7 +43,7 @@ export async function compareVerification(
   http: HttpClient,
   options: {
     prompt: string;
-    language: "python" | "javascript" | "typescript";
+    language: VerifyPayload["language"];
     runs: number;
     /** The sandbox image and a label for the reference's container (removed with the run's leftovers). */
     reference: { image: string; agentId: string };

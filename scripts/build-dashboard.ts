@@ -11,9 +11,10 @@
  */
 import { build, type Plugin } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as zod from "zod";
+import type { DashboardFile } from "../edge/src/dashboard/dashboard-file.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const source = join(ROOT, "dashboard", "src");
@@ -93,7 +94,7 @@ const [script] = bundle.outputFiles;
 if (script === undefined) throw new Error("esbuild wrote no app.js");
 
 /** A file of the page as the Worker serves it: the ETag is the first 128 bits of its sha256. */
-function served(contentType: string, bytes: Uint8Array): { content_type: string; etag: string; body: string } {
+function served(contentType: string, bytes: Uint8Array): DashboardFile {
   const digest = createHash("sha256").update(bytes).digest("hex").slice(0, 32);
   return {
     content_type: contentType,
@@ -108,5 +109,3 @@ const files = {
   "/app.css": served("text/css; charset=utf-8", readFileSync(join(source, "app.css"))),
 };
 writeIfChanged("files.json", new TextEncoder().encode(`${JSON.stringify(files)}\n`));
-// What builds before this one wrote for wrangler's asset server.
-for (const name of ["index.html", "app.js", "app.css", "_headers"]) rmSync(join(dist, name), { force: true });

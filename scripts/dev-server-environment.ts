@@ -1,8 +1,8 @@
 /**
  * V8's flags for wrangler's workerd processes: every collection a full one. The dev server runs
- * some twenty isolates (its entry worker, proxies and simulators beside the Worker's), and the
- * native objects behind a request (the request, its response, their streams) are freed only by a
- * full collection, which an isolate that allocates little reaches late: after 5,000 requests for
+ * some twenty isolates (its entry worker, proxies and simulators beside the Worker's), and what a
+ * request leaves behind in them was measured to go with full collections, which an isolate that
+ * allocates little reaches late: after 5,000 requests for
  * `/app.css` the runtime had grown 288 MB and the dev proxy 198 MB, against 54 and 34 MB with this
  * flag (docs/BENCHMARKS.md, "Soak"). An operator's own `MINIFLARE_WORKERD_V8_FLAGS` wins.
  */

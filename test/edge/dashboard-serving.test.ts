@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import { DashboardFiles, type DashboardFile } from "../../edge/src/dashboard/dashboard-file.ts";
 import { ROOT, startEdge, type EdgeHandle } from "../support/edge.ts";
 
 /**
@@ -18,10 +18,8 @@ afterAll(async () => {
 });
 
 /** What the build wrote, read after the edge started (wrangler runs the build first). */
-function built(name: string): { content_type: string; etag: string; body: string } {
-  const files = z
-    .record(z.string(), z.object({ content_type: z.string(), etag: z.string(), body: z.string() }))
-    .parse(JSON.parse(readFileSync(join(ROOT, "dashboard", "dist", "files.json"), "utf8")));
+function built(name: string): DashboardFile {
+  const files = DashboardFiles.parse(JSON.parse(readFileSync(join(ROOT, "dashboard", "dist", "files.json"), "utf8")));
   const file = files[name];
   if (file === undefined) throw new Error(`the build has no ${name}`);
   return file;

@@ -1,8 +1,8 @@
 import builtFiles from "atomic-dashboard-files";
 import { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../api/context.ts";
 import { matchesEtag } from "../api/etag.ts";
+import { DashboardFiles } from "./dashboard-file.ts";
 
 /**
  * The dashboard's page, script and stylesheet, served by the Worker itself. An asset server in
@@ -11,8 +11,7 @@ import { matchesEtag } from "../api/etag.ts";
  */
 export const dashboardRoutes = new Hono<AppEnv>();
 
-const DashboardFile = z.object({ content_type: z.string(), etag: z.string(), body: z.string() });
-const files = new Map(Object.entries(z.record(z.string(), DashboardFile).parse(builtFiles)));
+const files = new Map(Object.entries(DashboardFiles.parse(builtFiles)));
 
 /**
  * No inline script or style can run, the page talks only to its own origin, no other site can
@@ -36,7 +35,7 @@ const ROUTES: ReadonlyArray<readonly [path: string, file: string]> = [
 ];
 
 /** The dashboard's paths, for the 405 that names the method they take. */
-export const DASHBOARD_PATHS = /^\/(index\.html|app\.js|app\.css)?$/;
+export const DASHBOARD_PATHS = new RegExp(`^(${ROUTES.map(([path]) => path.replaceAll(".", "\\.")).join("|")})$`);
 
 for (const [path, name] of ROUTES) {
   const file = files.get(name);

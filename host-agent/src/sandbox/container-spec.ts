@@ -1,7 +1,7 @@
 import type { ContainerCreateOptions } from "dockerode";
 import type { ResourceLimits } from "../../../shared/src/protocol/sandbox.ts";
 import seccompProfile from "../../sandbox/seccomp.json" with { type: "json" };
-import { loaderCommand } from "./run-input.ts";
+import { supervisorCommand } from "./run-input.ts";
 
 /** Labels on every sandbox container; `sweep()` finds leftovers by them. */
 export const LABEL_SANDBOX = "atomic.sandbox";
@@ -97,7 +97,7 @@ function pidsLimit(maxProcesses: number, runtime: SandboxRuntime): number {
 }
 const RUNSC_BASE_TASKS = 48;
 const RUNSC_TASKS_PER_PROCESS = 9;
-/** Under runsc the loader shell stays, with its two output relays (run-input.ts), beside the program. */
+/** Under runsc the supervisor stays, with its two output relays (supervisor.py), beside the program. */
 const RUNSC_LOADER_PROCESSES = 3;
 
 /**
@@ -105,8 +105,9 @@ const RUNSC_LOADER_PROCESSES = 3;
  * non-root uid of its own with every capability dropped, no privilege gain and the project's
  * seccomp profile, under the chosen runtime, memory without swap, CPU and process
  * caps, and size-capped tmpfs mounts at /workspace and /tmp as the only writable places (plus the
- * file-size rlimit, because overlay2 on ext4 cannot cap a container's disk). Docker's init is PID 1
- * so the program is not PID 1 (which ignores default-action signals) and its children are reaped.
+ * file-size rlimit, because overlay2 on ext4 cannot cap a container's disk). The supervisor
+ * (supervisor.py) is PID 1, so the program is not (PID 1 ignores default-action signals), every
+ * orphan is reaped, and nothing inside the container can kill or stop the supervisor.
  * No log driver: output reaches us through the attach stream only, and a flood must not fill the
  * engine's disk with a json log.
  */
@@ -118,10 +119,10 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
   const owner = `uid=${uid},gid=${SANDBOX_GID}`;
   return {
     Image: input.image,
-    // Under runsc the loader relays the program's output (see RELAYING_LOADER_SCRIPT: gVisor cuts
-    // large writes to the container's stdout and stderr short).
-    Cmd: loaderCommand(input.runtime ?? "runc"),
-    // Clear the image's entrypoint so the loader always runs as the command.
+    // The supervisor is PID 1 (see supervisor.py); under runsc it relays the program's output
+    // (gVisor cuts large writes to the container's stdout and stderr short).
+    Cmd: supervisorCommand(input.runtime ?? "runc"),
+    // Clear the image's entrypoint so the supervisor always runs as the command.
     Entrypoint: [],
     User: `${uid}:${SANDBOX_GID}`,
     WorkingDir: "/workspace",
@@ -138,7 +139,8 @@ export function containerSpec(input: ContainerSpecInput): ContainerCreateOptions
     HostConfig: {
       NetworkMode: "none",
       ReadonlyRootfs: true,
-      Init: true,
+      // The supervisor is the container's init (see above), not docker-init.
+      Init: false,
       CapDrop: ["ALL"],
       SecurityOpt: [
         "no-new-privileges",

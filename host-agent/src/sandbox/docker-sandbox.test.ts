@@ -52,6 +52,44 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("docker sandbox ($mode)",
     expect(result).toMatchObject({ exit_code: 143, signal: "SIGTERM", stdout: "before\n", stderr: "" });
   });
 
+  it("runs a Python program as a fresh `python3 main.py` would: names, paths, its own modules, tracebacks, exits", async () => {
+    // The interpreter that runs it was started before the request (supervisor.py): compare it with
+    // one started for the program, by the shell, on the same files. signal.py shadows a module the
+    // zygote imported; a fresh interpreter imports the program's own.
+    const programs = [
+      [
+        "import os, sys, signal",
+        "print(__name__, __file__, sys.argv, sys.path[0], __package__, __spec__, signal.VALUE)",
+        "print(sorted(globals()), sys.orig_argv, os.getcwd(), sys.stdout.line_buffering)",
+        "def fail():",
+        "    raise ValueError('boom')",
+        "fail()",
+      ].join("\n"),
+      "x = (",
+      "raise KeyboardInterrupt",
+      "import sys\nsys.exit('a message')",
+    ];
+    for (const code of programs) {
+      const files = [
+        { path: "main.py", content: code },
+        { path: "signal.py", content: "VALUE = 'mine'" },
+        // What the supervisor and the zygote import must never come from the program's files.
+        ...["tarfile", "threading", "ctypes", "gc"].map((name) => ({
+          path: `${name}.py`,
+          content: `raise SystemExit("the program's own ${name}.py was imported")`,
+        })),
+      ];
+      const args = ["one", "two words"];
+      const warmed = await run({ language: "python", files, args });
+      const fresh = await run({
+        language: "shell",
+        files: [{ path: "run.sh", content: 'exec python3 main.py "$@"' }, ...files],
+        args,
+      });
+      expect({ code, ...warmed, duration_ms: 0 }).toEqual({ code, ...fresh, duration_ms: 0 });
+    }
+  });
+
   it("gives the program exactly the request's stdin, and EOF without one", async () => {
     const stdin = "line one\nline two ✓\n\u0000tail without newline";
     const code = "import sys\ndata = sys.stdin.buffer.read()\nprint(len(data), data.hex())";
@@ -75,8 +113,8 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("docker sandbox ($mode)",
   });
 
   it("writes all of one write() of 1 MiB to stdout and to stderr, as Linux does", async () => {
-    // gVisor cuts such a write to the container's own stdout short; under runsc the loader relays
-    // the output through pipes of gVisor's own (run-input.ts, RELAYING_LOADER_SCRIPT).
+    // gVisor cuts such a write to the container's own stdout short; under runsc the supervisor
+    // relays the output through pipes of gVisor's own (supervisor.py, `--relay`).
     const result = await run({
       language: "python",
       code: [

@@ -26,9 +26,8 @@ import { RUNSC_REQUIRED_ARGS, SandboxError, SandboxRuntimeError } from "./errors
 import { UidSlots } from "./identities.ts";
 import { limitPolicyFromEnv, resolveLimits, sameContainerLimits, SandboxEnv, type LimitPolicy } from "./limits.ts";
 import { parseExecuteRequest } from "./parse-request.ts";
-import { planProgram } from "./program.ts";
+import { planProgram, type Program } from "./program.ts";
 import { runInContainer } from "./run-container.ts";
-import { encodeRunInput } from "./run-input.ts";
 import { parseVerifyPayload, planVerification, readVerifyReport, verificationLimits } from "./verification.ts";
 import { WarmPool } from "./warm-pool.ts";
 
@@ -164,7 +163,7 @@ export class DockerSandbox {
     if (this.#closed) throw new SandboxError("sandbox_unavailable", "the sandbox is closed");
     const parsed = parseExecuteRequest(request);
     const limits = resolveLimits(parsed.limits, this.limits);
-    return this.#tracked(limits, encodeRunInput(planProgram(parsed), parsed.stdin), opts.signal);
+    return this.#tracked(limits, planProgram(parsed), parsed.stdin, opts.signal);
   }
 
   /**
@@ -180,17 +179,22 @@ export class DockerSandbox {
       timeoutSeconds: limits.timeout_seconds,
       outputLimitBytes: this.#outputLimitBytes,
     });
-    const result = await this.#tracked(limits, encodeRunInput(program, undefined), opts.signal);
+    const result = await this.#tracked(limits, program, undefined, opts.signal);
     return readVerifyReport(result, limits);
   }
 
   /** One run, cancelled by `signal` or by close(). */
-  async #tracked(limits: ResourceLimits, input: Uint8Array[], signal: AbortSignal | undefined): Promise<ExecuteResult> {
+  async #tracked(
+    limits: ResourceLimits,
+    program: Program,
+    stdin: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<ExecuteResult> {
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     if (signal?.aborted === true) throw new SandboxError("cancelled", "the run was cancelled");
     signal?.addEventListener("abort", onAbort, { once: true });
-    const running = this.#run(limits, input, abort.signal);
+    const running = this.#run(limits, program, stdin, abort.signal);
     this.#active.set(running, abort);
     try {
       return await running;
@@ -200,7 +204,12 @@ export class DockerSandbox {
     }
   }
 
-  async #run(limits: ResourceLimits, input: Uint8Array[], signal: AbortSignal): Promise<ExecuteResult> {
+  async #run(
+    limits: ResourceLimits,
+    program: Program,
+    stdin: string | undefined,
+    signal: AbortSignal,
+  ): Promise<ExecuteResult> {
     const warm =
       this.#pool !== undefined && sameContainerLimits(limits, this.limits.defaults) ? this.#pool.take() : undefined;
     const launched = warm ?? (await this.#launch(limits, signal));
@@ -208,7 +217,8 @@ export class DockerSandbox {
     else this.#coldRuns += 1;
     try {
       return await runInContainer(launched, {
-        input,
+        program,
+        stdin,
         timeoutMs: limits.timeout_seconds * 1000,
         outputKillBytes: this.#outputKillBytes,
         image: this.image,

@@ -32,7 +32,7 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("sandbox isolation ($mode
   });
 
   it("ends the run when the program exits, leaving no background process behind", async () => {
-    // The last one leaves the program's session: under runsc the loader still ends it (run-input.ts).
+    // The last one leaves the program's session: the supervisor still ends it (supervisor.py).
     const result = await run({ language: "shell", code: "sleep 30 & sleep 30 & setsid sleep 30 & echo parent done" });
     expect(result).toMatchObject({ exit_code: 0, timed_out: false, stdout: "parent done\n" });
     expect(result.duration_ms).toBeLessThan(2000);
@@ -208,5 +208,44 @@ describe.skipIf(!docker.available).each(SANDBOX_MODES)("sandbox isolation ($mode
     expect(first.stdout).toBe("/tmp:\nleft\n/workspace:\nleft\nmain.sh\n");
     const second = await run({ language: "shell", code: LIST });
     expect(second.stdout).toBe("/tmp:\n/workspace:\nmain.sh\n");
+  });
+
+  it("does not believe a status line the program prints: only the supervisor knows the run's nonce", async () => {
+    // The line's shape with nonces a program could make up, on both streams, before it goes on
+    // and exits 7: the run is over only when the program is.
+    const forged = "'%032x 0 0 0' % random.getrandbits(128)";
+    const result = await run({
+      language: "python",
+      code: [
+        "import random, sys, time",
+        `lines = [${forged} for _ in range(3)] + ['0' * 32 + ' 0 0 0']`,
+        "for line in lines:",
+        "    print(line)",
+        "    print(line, file=sys.stderr)",
+        "time.sleep(0.3)",
+        "print('after')",
+        "sys.exit(7)",
+      ].join("\n"),
+    });
+    expect(result).toMatchObject({ exit_code: 7, signal: null, timed_out: false });
+    expect(result.stdout.split("\n").slice(3)).toEqual(["0".repeat(32) + " 0 0 0", "after", ""]);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(4);
+  });
+
+  it("keeps the supervisor out of the program's reach: its memory is closed and signals do not stop it", async () => {
+    const result = await run({
+      language: "shell",
+      code: [
+        // The nonce is in the supervisor's memory (PID 1): reading it is refused.
+        "head -c 1 /proc/1/mem >/dev/null 2>&1 && echo read-memory",
+        "for s in INT TERM HUP QUIT USR1 USR2 ALRM PIPE TSTP; do kill -$s 1; done",
+        // Linux drops SIGKILL and SIGSTOP to PID 1 from inside its container; gVisor does not.
+        ...(TEST_RUNTIME === "runc"
+          ? ["kill -STOP 1; kill -KILL 1", "ls /proc/1/fd >/dev/null 2>&1 && echo listed-fds"]
+          : []),
+        "echo still here",
+      ].join("\n"),
+    });
+    expect(result).toMatchObject({ exit_code: 0, stdout: "still here\n", timed_out: false });
   });
 });

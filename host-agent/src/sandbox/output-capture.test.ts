@@ -47,3 +47,50 @@ describe("output capture", () => {
     expect(truncated).toBe(true);
   });
 });
+
+describe("output capture with the supervisor's status lines", () => {
+  const nonce = "00112233445566778899aabbccddeeff";
+
+  it("reports once both streams have their line, and leaves the lines out of the output", () => {
+    const wire = concat(
+      frame(1, "out"),
+      frame(2, "err\n"),
+      frame(1, `\n${nonce} 0 0 0\n`),
+      frame(2, `${nonce} 0 0 0\n`),
+    );
+    for (let size = 1; size <= wire.length; size += 3) {
+      const capture = new OutputCapture(1024);
+      const statuses: unknown[] = [];
+      capture.expectStatus(nonce, (status) => statuses.push(status));
+      for (let at = 0; at < wire.length; at += size) {
+        capture.push(wire.subarray(at, at + size));
+        // Never before the second line is complete.
+        if (at + size < wire.length) expect(statuses).toEqual([]);
+      }
+      expect(statuses).toEqual([{ exitCode: 0, signal: 0, oomKills: 0 }]);
+      expect(capture.result()).toEqual({ stdout: "out\n", stderr: "err\n", truncated: false });
+    }
+  });
+
+  it("counts as truncated only the program's own output past the limit", () => {
+    const exactly = new OutputCapture(4);
+    exactly.expectStatus(nonce, () => undefined);
+    exactly.push(concat(frame(1, `abcd${nonce} 0 0 0\n`), frame(2, `${nonce} 0 0 0\n`)));
+    expect(exactly.result()).toEqual({ stdout: "abcd", stderr: "", truncated: false });
+
+    const over = new OutputCapture(4);
+    over.expectStatus(nonce, () => undefined);
+    over.push(concat(frame(1, `abcdef${nonce} 1 0 0\n`), frame(2, `${nonce} 1 0 0\n`)));
+    expect(over.result()).toEqual({ stdout: "abcd", stderr: "", truncated: true });
+  });
+
+  it("keeps a line with another nonce as output", () => {
+    const capture = new OutputCapture(1024);
+    const statuses: unknown[] = [];
+    capture.expectStatus(nonce, (status) => statuses.push(status));
+    const forged = "ffffffffffffffffffffffffffffffff 0 0 0\n";
+    capture.push(concat(frame(1, forged), frame(2, forged)));
+    expect(statuses).toEqual([]);
+    expect(capture.result().stdout).toBe(forged);
+  });
+});

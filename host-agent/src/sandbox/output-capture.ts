@@ -5,6 +5,8 @@
  * Each frame is an 8-byte header — stream (1 = stdout, 2 = stderr), three zero bytes, a big-endian
  * uint32 payload length — followed by the payload. Frames arrive split across chunks arbitrarily.
  */
+import { StatusLineScanner, type RunStatus } from "./run-status.ts";
+
 const HEADER_BYTES = 8;
 
 class CappedBuffer {
@@ -15,6 +17,21 @@ class CappedBuffer {
 
   constructor(limit: number) {
     this.#limit = limit;
+  }
+
+  /** Forgets what was pushed from byte `offset` of the stream on (the supervisor's status line). */
+  endAt(offset: number): void {
+    let keep = Math.min(offset, this.#kept);
+    this.#kept = keep;
+    for (let index = 0; index < this.#chunks.length; index++) {
+      const chunk = this.#chunks[index] ?? new Uint8Array(0);
+      if (keep < chunk.length) {
+        this.#chunks[index] = chunk.subarray(0, keep);
+        this.#chunks.length = index + 1;
+      }
+      keep -= Math.min(keep, chunk.length);
+    }
+    this.dropped = Math.max(0, offset - this.#limit);
   }
 
   push(bytes: Uint8Array): void {
@@ -60,13 +77,26 @@ export class OutputCapture {
   readonly #header = new Uint8Array(HEADER_BYTES);
   #headerFill = 0;
   #target: CappedBuffer | undefined;
+  #targetIsStderr = false;
   #remaining = 0;
+  #scanners: { stdout: StatusLineScanner; stderr: StatusLineScanner } | undefined;
+  #onStatus: ((status: RunStatus) => void) | undefined;
   /** Every payload byte seen, kept or not. */
   totalBytes = 0;
 
   constructor(limitBytes: number) {
     this.#stdout = new CappedBuffer(limitBytes);
     this.#stderr = new CappedBuffer(limitBytes);
+  }
+
+  /**
+   * Watches both streams for the supervisor's status line of the run with `nonce` (run-status.ts)
+   * and calls `onStatus` once both have it: the run is over and all its output is here. The lines
+   * themselves are left out of the result.
+   */
+  expectStatus(nonce: string, onStatus: (status: RunStatus) => void): void {
+    this.#scanners = { stdout: new StatusLineScanner(nonce), stderr: new StatusLineScanner(nonce) };
+    this.#onStatus = onStatus;
   }
 
   /** Consumes one chunk of the raw attach stream. */
@@ -82,16 +112,31 @@ export class OutputCapture {
         this.#headerFill = 0;
         const view = new DataView(this.#header.buffer);
         // Stream 0 would be stdin, which Docker never sends back; count it with stdout rather than lose it.
-        this.#target = this.#header[0] === 2 ? this.#stderr : this.#stdout;
+        this.#targetIsStderr = this.#header[0] === 2;
+        this.#target = this.#targetIsStderr ? this.#stderr : this.#stdout;
         this.#remaining = view.getUint32(4);
         continue;
       }
       const take = Math.min(this.#remaining, chunk.length - offset);
-      this.#target?.push(chunk.subarray(offset, offset + take));
+      const payload = chunk.subarray(offset, offset + take);
+      this.#target?.push(payload);
+      if (this.#scanners !== undefined) this.#scan(payload);
       this.totalBytes += take;
       this.#remaining -= take;
       offset += take;
     }
+  }
+
+  #scan(payload: Uint8Array): void {
+    const scanners = this.#scanners;
+    if (scanners === undefined) return;
+    (this.#targetIsStderr ? scanners.stderr : scanners.stdout).push(payload);
+    const { stdout, stderr } = scanners;
+    if (stdout.status === undefined || stderr.status === undefined) return;
+    this.#scanners = undefined;
+    this.#stdout.endAt(stdout.lineStart);
+    this.#stderr.endAt(stderr.lineStart);
+    this.#onStatus?.(stdout.status);
   }
 
   /** Whether either stream has dropped bytes. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { planProgram } from "./program.ts";
-import { encodeRunInput, loaderCommand, shellQuote } from "./run-input.ts";
-import { execFileSync } from "node:child_process";
+import { encodeRunInput, newRunNonce, supervisorCommand } from "./run-input.ts";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 const decoder = new TextDecoder();
 
@@ -32,37 +33,39 @@ describe("program plan", () => {
     expect(() => planProgram({ language: "shell", code: "", args: ["a\0b"] })).toThrow(/NUL/);
   });
 
-  it("quotes every word so that sh hands it over unchanged", () => {
-    const words = ["a b", "it's", "$HOME", "*", "`id`", "\\n", "", "-x", "'\"'"];
-    const echoed = execFileSync("sh", ["-c", `printf '%s\\n' ${words.map(shellQuote).join(" ")}`], {
-      encoding: "utf8",
-    });
-    expect(echoed).toBe(words.map((word) => `${word}\n`).join(""));
-  });
-
-  it("frames the files and command line ahead of stdin, lengths first", () => {
-    const pieces = encodeRunInput(planProgram({ language: "shell", code: "cat", args: ["x"] }), "in");
+  it("frames the nonce, the files and the command line ahead of stdin, lengths first", () => {
+    const nonce = newRunNonce();
+    expect(nonce).toMatch(/^[0-9a-f]{32}$/);
+    expect(newRunNonce()).not.toBe(nonce);
+    const pieces = encodeRunInput(
+      nonce,
+      planProgram({ language: "shell", code: "cat", args: ["x y", "'$HOME'"] }),
+      "in",
+    );
     const bytes = Buffer.concat(pieces);
-    const tarLength = Number(decoder.decode(bytes.subarray(0, 16)));
+    expect(decoder.decode(bytes.subarray(0, 32))).toBe(nonce);
+    const tarLength = Number(decoder.decode(bytes.subarray(32, 48)));
     expect(tarLength % 512).toBe(0);
-    const rest = bytes.subarray(16 + tarLength);
+    const rest = bytes.subarray(48 + tarLength);
     const commandLength = Number(decoder.decode(rest.subarray(0, 16)));
-    expect(decoder.decode(rest.subarray(16, 16 + commandLength))).toBe("'sh' 'main.sh' 'x'");
+    // Words as they are, NUL between them: nothing is quoted, no shell reads them.
+    expect(decoder.decode(rest.subarray(16, 16 + commandLength))).toBe("sh\0main.sh\0x y\0'$HOME'");
     expect(decoder.decode(rest.subarray(16 + commandLength))).toBe("in");
   });
 
-  it("execs the program under runc and relays its output under runsc, both valid sh", () => {
-    const runc = loaderCommand("runc");
-    const runsc = loaderCommand("runsc");
-    expect(runc.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
-    expect(runsc.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
-    // runc: nothing between the program and the container's stdout, no process but the program.
-    expect(runc[2]?.endsWith('eval "exec $c"')).toBe(true);
-    expect(runc[2]).not.toContain("cat");
-    // runsc: the program writes into the relays' pipes, without the loader's descriptors.
-    expect(runsc[2]).toContain(`(eval "exec setsid $c" >&7 2>&8 7>&- 8>&-)`);
-    expect(runsc[2]?.endsWith('exit "$s"')).toBe(true);
-    // Syntax only (-n executes nothing: the relaying loader must never run outside a container).
-    for (const command of [runc, runsc]) execFileSync("sh", ["-n", "-c", command[2] ?? ""]);
+  it("runs the supervisor with python3 -c, relaying the output under runsc only", () => {
+    const runc = supervisorCommand("runc");
+    const runsc = supervisorCommand("runsc");
+    expect(runc.slice(0, 2)).toEqual(["python3", "-c"]);
+    expect(runc).toHaveLength(3);
+    expect(runsc).toEqual([...runc, "--relay"]);
+    expect(runc[2]).toBe(readFileSync(new URL("../../sandbox/supervisor.py", import.meta.url), "utf8"));
+  });
+
+  it("has a supervisor that refuses to start anywhere but as a container's PID 1", () => {
+    // It would kill(-1) every process of the user: outside a container it must do nothing at all.
+    const run = spawnSync("python3", ["-c", supervisorCommand("runc")[2] ?? ""], { input: "x", encoding: "utf8" });
+    expect(run.status).toBe(125);
+    expect(run.stderr).toBe("atomic-sandbox: the supervisor runs only as a container's PID 1\n");
   });
 });

@@ -2,12 +2,17 @@ import type { ExecuteResult } from "../../../shared/src/protocol/sandbox.ts";
 import type { LaunchedContainer } from "./container-launch.ts";
 import { engineError, isNotFound } from "./engine-errors.ts";
 import { SandboxError } from "./errors.ts";
-import { signalFromExitCode } from "./exit-status.ts";
+import { signalFromExitCode, signalName, SIGKILL } from "./exit-status.ts";
+import type { Program } from "./program.ts";
+import { encodeRunInput, newRunNonce } from "./run-input.ts";
+import type { RunStatus } from "./run-status.ts";
 
 /** What one run needs besides its container. */
 export interface RunOptions {
-  /** The loader's input (see run-input.ts), written in order, then stdin is closed. */
-  input: readonly Uint8Array[];
+  /** The files and command line, written to the supervisor's stdin (run-input.ts) ... */
+  program: Program;
+  /** ... followed by the request's stdin, which is then closed. */
+  stdin: string | undefined;
   /** Wall-clock limit from the moment the input starts flowing. */
   timeoutMs: number;
   /** Kill the run once stdout + stderr pass this many bytes (0: never; read and drop instead). */
@@ -63,28 +68,66 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.outputKillBytes > 0) launched.onOutputPast(options.outputKillBytes, () => kill("output"));
 
+  const nonce = newRunNonce();
+  const reported = new Promise<RunStatus>((resolve) => launched.capture.expectStatus(nonce, resolve));
   const started = performance.now();
   let streamEndedAt: number | undefined;
   void launched.ended.then(() => {
     streamEndedAt = performance.now();
   });
+  // The engine's view, for a run that ends without the supervisor's status (killed with its container).
   const exited = container.wait();
+  exited.catch(() => undefined);
   const timer = setTimeout(() => kill("timeout"), options.timeoutMs);
-  const writing = writeInput(launched, options.input);
+  const writing = writeInput(launched, encodeRunInput(nonce, options.program, options.stdin));
 
-  let exitCode: number;
-  let exitedAt: number;
+  let outcome: { status: RunStatus } | { engine: unknown };
+  let endedAt: number;
   try {
-    const status: unknown = await Promise.race([exited, killFailure]);
-    exitedAt = performance.now();
-    const code: unknown = Reflect.get(Object(status), "StatusCode");
-    if (typeof code !== "number") throw new Error(`wait answered without a StatusCode: ${JSON.stringify(status)}`);
-    exitCode = code;
+    outcome = await Promise.race([
+      reported.then((status) => ({ status })),
+      exited.then((engine: unknown) => ({ engine })),
+      killFailure,
+    ]);
+    endedAt = performance.now();
   } catch (error) {
     throw engineError(error, "wait", options.image);
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
+  }
+
+  if ("status" in outcome) {
+    // The supervisor outlived the program, so no kill of the container cut it short; a kill sent
+    // at the same moment only decides whether the caller still wants the answer.
+    if (killing !== undefined) await killing;
+    if (killed === "aborted") throw new SandboxError("cancelled", "the run was cancelled");
+    const { status } = outcome;
+    const output = launched.capture.result();
+    return {
+      exit_code: status.exitCode,
+      signal: status.signal === 0 ? null : signalName(status.signal),
+      stdout: output.stdout,
+      stderr: output.stderr,
+      truncated: output.truncated,
+      timed_out: false,
+      // Where the supervisor cannot read the kernel's count (gVisor), a program killed by SIGKILL
+      // may have been killed for memory: the engine knows.
+      oom_killed:
+        status.oomKills !== null
+          ? status.oomKills > 0
+          : status.signal === SIGKILL && (await engineOomKilled(container, options.image)),
+      duration_ms: Math.max(0, Math.round(endedAt - started)),
+    };
+  }
+
+  const code: unknown = Reflect.get(Object(outcome.engine), "StatusCode");
+  if (typeof code !== "number") {
+    throw engineError(
+      new Error(`wait answered without a StatusCode: ${JSON.stringify(outcome.engine)}`),
+      "wait",
+      options.image,
+    );
   }
   // The kill's answer tells a timeout from a program that ended on its own at the same moment.
   if (killing !== undefined) await killing;
@@ -93,26 +136,28 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
   await writing;
 
   if (killed === "aborted") throw new SandboxError("cancelled", "the run was cancelled");
-  let oomKilled: boolean;
-  try {
-    const info = await container.inspect();
-    oomKilled = info.State.OOMKilled;
-  } catch (error) {
-    throw engineError(error, "inspect", options.image);
-  }
-
+  const oomKilled = await engineOomKilled(container, options.image);
   const output = launched.capture.result();
-  const endedAt = Math.min(exitedAt, streamEndedAt ?? exitedAt);
   return {
-    exit_code: exitCode,
-    signal: signalFromExitCode(exitCode),
+    exit_code: code,
+    signal: signalFromExitCode(code),
     stdout: output.stdout,
     stderr: output.stderr,
     truncated: output.truncated || killed === "output",
     timed_out: killed === "timeout",
     oom_killed: oomKilled,
-    duration_ms: Math.max(0, Math.round(endedAt - started)),
+    duration_ms: Math.max(0, Math.round(Math.min(endedAt, streamEndedAt ?? endedAt) - started)),
   };
+}
+
+/** Whether the engine saw the kernel kill a process of the container for memory. */
+async function engineOomKilled(container: LaunchedContainer["container"], image: string): Promise<boolean> {
+  try {
+    const info = await container.inspect();
+    return info.State.OOMKilled;
+  } catch (error) {
+    throw engineError(error, "inspect", image);
+  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -7,8 +7,10 @@ import { createLogger } from "../log.ts";
 import { DockerSandbox } from "./docker-sandbox.ts";
 import {
   dockerGate,
+  ensureSandboxImage,
   labelledContainers,
   SANDBOX_MODES,
+  TEST_IMAGE,
   TEST_OUTPUT_LIMIT,
   TEST_RUNTIME,
   useSandbox,
@@ -262,5 +264,31 @@ describe.skipIf(!docker.available)("docker sandbox without its image", () => {
     expect(sandbox.stats().poolReady).toBe(0);
     expect(lines.some((line) => line.includes("warm pool could not start a container"))).toBe(true);
     await sandbox.close();
+  });
+});
+
+describe.skipIf(!docker.available)("docker sandbox cleanup after the answer", () => {
+  it("answers before its container goes, and close() does not wait for the delay", async () => {
+    await ensureSandboxImage(TEST_IMAGE);
+    const agentId = `test-cleanup-${process.pid}`;
+    // A delay no test would sit out: close() must cut it short.
+    const sandbox = await DockerSandbox.create({
+      image: TEST_IMAGE,
+      runtime: TEST_RUNTIME,
+      warm: 1,
+      agentId,
+      cleanupDelayMs: 600_000,
+    });
+    try {
+      await sandbox.warmPoolReady();
+      const [warmContainer] = await labelledContainers(agentId);
+      const result = await sandbox.execute({ language: "shell", code: "echo done" });
+      expect(result).toMatchObject({ exit_code: 0, stdout: "done\n" });
+      // The answer came first: the run's container is still there.
+      expect(await labelledContainers(agentId)).toContain(warmContainer);
+    } finally {
+      await sandbox.close();
+    }
+    expect(await labelledContainers(agentId)).toEqual([]);
   });
 });

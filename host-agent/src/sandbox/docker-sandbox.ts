@@ -53,6 +53,14 @@ export interface DockerSandboxOptions {
   agentId?: string;
   /** The container runtime of every container, warm ones included (default `runc`; `runsc`: gVisor). */
   runtime?: SandboxRuntime;
+  /**
+   * How long after a run's answer its container's removal and the warm pool's refill start
+   * (default 100 ms). Both keep the engine and the kernel busy for a few hundred ms; started at
+   * once they compete with the answer's way back through an edge on the same machine (`npm
+   * start`): warm `print(1)` through `/api/execute` p50 68-73 ms at 0, 50-52 ms at 60-150 ms
+   * (docs/BENCHMARKS.md). 0 starts them at once.
+   */
+  cleanupDelayMs?: number;
   /** The engine client (default `new Docker()`: `DOCKER_HOST` or /var/run/docker.sock). */
   docker?: Docker;
   logger?: Logger;
@@ -102,6 +110,9 @@ export class DockerSandbox {
   /** A uid per living container, given back when it is removed. */
   readonly #uids = new UidSlots();
   readonly #uidOf = new WeakMap<LaunchedContainer, number>();
+  readonly #cleanupDelayMs: number;
+  /** Aborted by close(): removals and refills waiting for {@link DockerSandbox.#afterAnswer} go at once. */
+  readonly #closing = new AbortController();
   #engineCpus: Promise<number> | undefined;
   #warmRuns = 0;
   #coldRuns = 0;
@@ -117,6 +128,7 @@ export class DockerSandbox {
     this.#logger = (options.logger ?? createLogger("silent")).child({ component: "sandbox" });
     this.#outputLimitBytes = options.outputLimitBytes ?? 65_536;
     this.#outputKillBytes = options.outputKillBytes ?? Math.max(8 * MIB, 4 * this.#outputLimitBytes);
+    this.#cleanupDelayMs = options.cleanupDelayMs ?? 100;
     const warm = options.warm ?? 2;
     this.#pool =
       warm > 0
@@ -225,18 +237,34 @@ export class DockerSandbox {
         signal,
       });
     } finally {
-      if (warm !== undefined) this.#pool?.released();
+      if (warm !== undefined) void this.#afterAnswer().then(() => this.#pool?.released());
       // Single use, whatever happened: success, timeout, engine error or cancellation. The
-      // container has exited (or been killed) by now, so the result need not wait for the
-      // engine to delete it (~20-40 ms): the removal goes on after the answer, and close() waits
-      // for it.
+      // program has ended (or been killed) by now, so the result need not wait for the engine to
+      // delete its container: the removal goes on after the answer, and close() waits for it.
       launched.stream.destroy();
       this.#removeLater(launched);
     }
   }
 
+  /**
+   * Resolves {@link DockerSandboxOptions.cleanupDelayMs} after a run's answer (at once when the
+   * sandbox closes): when the removal of its container and the pool's refill may start.
+   */
+  #afterAnswer(): Promise<void> {
+    if (this.#cleanupDelayMs === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#cleanupDelayMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#closing.signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
   #removeLater(launched: LaunchedContainer): void {
-    const removal: Promise<void> = this.#remove(launched)
+    const removal: Promise<void> = this.#afterAnswer()
+      .then(() => this.#remove(launched))
       .catch((error: unknown) => {
         this.#logger.error("sandbox container could not be removed (the next start-up sweep will)", {
           container: launched.id.slice(0, 12),
@@ -409,6 +437,7 @@ export class DockerSandbox {
   /** Cancels runs in flight (they reject with `cancelled`) and removes every container this instance holds. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     for (const abort of this.#active.values()) abort.abort();
     await Promise.allSettled([...this.#active.keys()]);
     await this.removalsSettled();

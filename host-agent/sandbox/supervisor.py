@@ -53,6 +53,7 @@ if sys.path[:1] == [""]:
     del sys.path[0]
 
 import signal  # noqa: E402
+import time  # noqa: E402 (loaded at start-up already)
 
 NONCE_BYTES = 32
 LENGTH_DIGITS = 16
@@ -262,6 +263,7 @@ def reap_all(program):
 
 def kill_the_rest():
     """Kills every other process of the container and reaps them: none can fork past this."""
+    waits = 0
     while True:
         try:
             os.kill(-1, signal.SIGKILL)
@@ -272,8 +274,13 @@ def kill_the_rest():
         except ChildProcessError:
             return
         if pid == 0:
-            # A process killed in the middle of a system call can take a moment to die.
-            os.sched_yield()
+            # A process killed in the middle of a system call can take a moment to die: yield a
+            # few times, then sleep, so a slow one does not keep this core spinning.
+            waits += 1
+            if waits < 20:
+                os.sched_yield()
+            else:
+                time.sleep(0.001)
 
 
 def ignore_signals():
@@ -316,7 +323,10 @@ def supervise(program, command_fd, relay_fds):
         write_all(2, ("atomic-sandbox: could not unpack the files into /workspace: %s\n" % detail).encode())
         words = b""
     if words:
-        write_all(command_fd, words)
+        try:
+            write_all(command_fd, words)
+        except OSError:
+            pass  # the zygote did not start: its exit status (127) is the run's
     os.close(command_fd)
     exit_code, signal_number = reap_all(program) if words else (UNPACK_FAILED, 0)
     kill_the_rest()

@@ -27,6 +27,8 @@ type KillReason = "timeout" | "output" | "aborted";
 // After the container has exited, its attach stream ends within milliseconds; this bounds the
 // wait for the last output so that an engine that never closes it cannot hang a run.
 const STREAM_DRAIN_MS = 2000;
+/** How long a container ended by a SIGKILL that was not ours waits for the engine's OOM event. */
+const LATE_OOM_EVENT_MS = 250;
 
 /**
  * Runs one program in a launched container and reports what it did. The timeout is enforced from
@@ -136,7 +138,14 @@ export async function runInContainer(launched: LaunchedContainer, options: RunOp
   await writing;
 
   if (killed === "aborted") throw new SandboxError("cancelled", "the run was cancelled");
-  const oomKilled = await engineOomKilled(container, options.image);
+  let oomKilled = await engineOomKilled(container, options.image);
+  // The engine applies a container's OOM event apart from its exit, and can apply it after `wait`
+  // has answered (seen under gVisor: about one memory bomb in a hundred read as not OOM-killed).
+  // A container that a SIGKILL ended, and not ours, is looked at once more.
+  if (!oomKilled && code === 128 + SIGKILL && killed === undefined) {
+    await delay(LATE_OOM_EVENT_MS);
+    oomKilled = await engineOomKilled(container, options.image);
+  }
   const output = launched.capture.result();
   return {
     exit_code: code,

@@ -252,13 +252,15 @@ export class DockerSandbox {
    */
   #afterAnswer(): Promise<void> {
     if (this.#cleanupDelayMs === 0 || this.#closed) return Promise.resolve();
+    const closing = this.#closing.signal;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#cleanupDelayMs);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        closing.removeEventListener("abort", done);
         resolve();
-      }
-      this.#closing.signal.addEventListener("abort", done, { once: true });
+      };
+      const timer = setTimeout(done, this.#cleanupDelayMs);
+      closing.addEventListener("abort", done, { once: true });
     });
   }
 

@@ -92,13 +92,13 @@ const SHM_BYTES = 8 * 1024 * 1024;
  */
 function pidsLimit(maxProcesses: number, runtime: SandboxRuntime): number {
   return runtime === "runsc"
-    ? RUNSC_BASE_TASKS + RUNSC_TASKS_PER_PROCESS * (maxProcesses + RUNSC_LOADER_PROCESSES)
+    ? RUNSC_BASE_TASKS + RUNSC_TASKS_PER_PROCESS * (maxProcesses + RUNSC_SUPERVISOR_TASKS)
     : maxProcesses;
 }
 const RUNSC_BASE_TASKS = 48;
 const RUNSC_TASKS_PER_PROCESS = 9;
 /** Under runsc the supervisor stays, with its two output relays (supervisor.py), beside the program. */
-const RUNSC_LOADER_PROCESSES = 3;
+const RUNSC_SUPERVISOR_TASKS = 3;
 
 /**
  * The `docker create` body of a sandbox container (DESIGN §8): no network, read-only root, a
@@ -107,7 +107,8 @@ const RUNSC_LOADER_PROCESSES = 3;
  * caps, and size-capped tmpfs mounts at /workspace and /tmp as the only writable places (plus the
  * file-size rlimit, because overlay2 on ext4 cannot cap a container's disk). The supervisor
  * (supervisor.py) is PID 1, so the program is not (PID 1 ignores default-action signals), every
- * orphan is reaped, and nothing inside the container can kill or stop the supervisor.
+ * orphan is reaped, and under runc nothing inside the container can signal the supervisor (under
+ * gVisor a program can still SIGKILL or SIGSTOP it: supervisor.py, ignore_signals).
  * No log driver: output reaches us through the attach stream only, and a flood must not fill the
  * engine's disk with a json log.
  */

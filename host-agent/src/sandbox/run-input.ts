@@ -29,12 +29,20 @@ const LENGTH_DIGITS = 16;
  * host-agent/sandbox/supervisor.py, two folders up from this file in the source tree and one up
  * from the bundled CLI (host-agent/dist/cli.js), which the package ships beside sandbox/.
  */
-const SUPERVISOR_SOURCE = readFileSync(
-  ["../../sandbox/supervisor.py", "../sandbox/supervisor.py"]
-    .map((path) => new URL(path, import.meta.url))
-    .find((url) => existsSync(url)) ?? new URL("../../sandbox/supervisor.py", import.meta.url),
-  "utf8",
-);
+const SUPERVISOR_SOURCE = readSupervisor();
+
+function readSupervisor(): string {
+  const candidates = ["../../sandbox/supervisor.py", "../sandbox/supervisor.py"].map(
+    (path) => new URL(path, import.meta.url),
+  );
+  const found = candidates.find((url) => existsSync(url));
+  if (found === undefined) {
+    throw new Error(
+      `the sandbox's supervisor is missing: looked for ${candidates.map((url) => url.pathname).join(" and ")}`,
+    );
+  }
+  return readFileSync(found, "utf8");
+}
 
 /** The container command: the supervisor, relaying the program's output under runsc. */
 export function supervisorCommand(runtime: SandboxRuntime): string[] {

@@ -60,6 +60,7 @@ export class StatusLineScanner {
       signal: Number(signal),
       oomKills: oomKills === "-1" ? null : Number(oomKills),
     };
-    this.lineStart = this.#seen - new TextEncoder().encode(line).length;
+    // The line is ASCII: its length in characters is its length in bytes.
+    this.lineStart = this.#seen - line.length;
   }
 }

@@ -283,3 +283,84 @@ describe("the agent link: jobs", () => {
     worker.close();
   });
 });
+
+describe("the agent link: a pipeline's next job", () => {
+  const PARSED = { language: "python", framework: null, entry_file: "main.py", summary: "next job" };
+
+  /** The pipeline's running jobs per agent, as /api/status counts them. */
+  async function runningOn(ids: string[]): Promise<number[]> {
+    const status = await getJson(`${edge.url}/api/status`);
+    return ids.map((id) => status.body.agents.find((a: any) => a.agent_id === id)?.running ?? -1);
+  }
+
+  it("stays with the agent that ran the previous job, and the pipeline's slot moves with it", async () => {
+    // Linked first, and as idle as the other: the scheduler alone would give it the generate job.
+    const other = await FakeAgent.link(edge, { id: "agent-next-other", kinds: ["llm.generate"] });
+    const both = await FakeAgent.link(edge, { id: "agent-next-both", kinds: ["llm.parse", "llm.generate"] });
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "stay on one host", async: true });
+    const parse = await both.nextJob("llm.parse");
+    both.result(parse, 0, PARSED);
+    const generate = await both.nextJob("llm.generate");
+    expect(generate.pipeline_id).toBe(res.body.pipeline_id);
+    await until(
+      () => runningOn([both.id, other.id]),
+      (running) => running[0] === 1 && running[1] === 0,
+    );
+    both.generate(generate, CODE);
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
+    expect(view.body.stages.slice(0, 2).map((s: any) => [s.stage, s.agent_id])).toEqual([
+      ["PARSING", both.id],
+      ["GENERATING", both.id],
+    ]);
+    expect(view.body.requirements).toMatchObject({ ...PARSED, source: "agent" });
+    await until(
+      () => runningOn([both.id, other.id]),
+      (running) => running[0] === 0 && running[1] === 0,
+    );
+    expect(other.socket.messages.filter((m: any) => m.type === "job.assign")).toEqual([]);
+    both.close();
+    other.close();
+  });
+
+  it("goes through the scheduler when that agent cannot run it", async () => {
+    const parser = await FakeAgent.link(edge, { id: "agent-next-parser", kinds: ["llm.parse"] });
+    const generator = await FakeAgent.link(edge, { id: "agent-next-generator", kinds: ["llm.generate"] });
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "two hosts", async: true });
+    const parse = await parser.nextJob("llm.parse");
+    parser.result(parse, 0, PARSED);
+    const generate = await generator.nextJob("llm.generate");
+    await until(
+      () => runningOn([parser.id, generator.id]),
+      (running) => running[0] === 0 && running[1] === 1,
+    );
+    generator.generate(generate, CODE);
+    const view = await until(
+      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
+    expect(view.body.stages.slice(0, 2).map((s: any) => s.agent_id)).toEqual([parser.id, generator.id]);
+    expect(parser.socket.messages.filter((m: any) => m.type === "job.assign")).toHaveLength(1);
+    parser.close();
+    generator.close();
+  });
+
+  it("is cancelled at its agent when the pipeline is cancelled right after the hand-over", async () => {
+    const agent = await FakeAgent.link(edge, { id: "agent-next-cancel", kinds: ["llm.parse", "llm.generate"] });
+    const res = await postJson(`${edge.url}/api/generate`, { prompt: "cancel the next job", async: true });
+    const parse = await agent.nextJob("llm.parse");
+    agent.result(parse, 0, PARSED);
+    const generate = await agent.nextJob("llm.generate");
+    const cancelled = await postJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}/cancel`, {});
+    expect(cancelled.body.state).toBe("CANCELLED");
+    const cancel = await agent.socket.waitFor((m) => m["type"] === "job.cancel" && m["job_id"] === generate.job_id);
+    expect(cancel["attempt"]).toBe(generate.attempt);
+    await until(
+      () => runningOn([agent.id]),
+      (running) => running[0] === 0,
+    );
+    agent.close();
+  });
+});

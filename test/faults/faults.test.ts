@@ -1,4 +1,5 @@
-import { mkdtempSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -199,5 +200,56 @@ describe("faults survived, nothing lost or doubled", () => {
     );
     expect(file.status).toBe(200);
     await waitForAgents(edge, 1);
+  });
+
+  it("the edge restarted right after pipelines finished: nothing runs again, and the link's table of jobs empties", async () => {
+    const port = await freePort();
+    const state = mkdtempSync(join(tmpdir(), "atomic-edge-finished-"));
+    cleanups.push(() => removeDir(state));
+    const vars = { ATOMIC_AGENT_TOKEN: "finished-token", ATOMIC_HEARTBEAT_MS: "500" };
+    let edge = await startEdge(vars, state, port);
+    const py = await python();
+    cleanups.push(() => removeDir(py.dir));
+    hostAgent(edge, py.socket, "fault-finished");
+    await waitForAgents(edge, 1);
+    const finished: Array<{ id: string; events: number }> = [];
+    for (const prompt of ["Hello World in Python", "Hello World in JavaScript"]) {
+      const res = await postJson(`${edge.url}/api/generate`, { prompt });
+      expect(res.body.state).toBe("COMPLETED");
+      const events = parseSse(await (await fetch(`${edge.url}/api/pipelines/${res.body.pipeline_id}/events`)).text());
+      finished.push({ id: res.body.pipeline_id, events: events.length });
+    }
+    // At once: the link has not written since the last job ended, so its row is still on disk.
+    await edge.dispose();
+    edge = await startEdge(vars, state, port);
+    cleanups.push(() => edge.dispose());
+    await waitForAgents(edge, 1);
+    const next = await postJson(`${edge.url}/api/generate`, { prompt: "Hello World in Python" });
+    expect(next.body.state).toBe("COMPLETED");
+    for (const { id, events } of finished) {
+      const view = await getJson(`${edge.url}/api/pipelines/${id}`);
+      expect(view.body.state).toBe("COMPLETED");
+      for (const stage of view.body.stages) expect(stage.attempts).toBe(1);
+      const after = parseSse(await (await fetch(`${edge.url}/api/pipelines/${id}/events`)).text());
+      expect(after).toHaveLength(events);
+    }
+    // The link's rows of finished jobs go with its next write; the next heartbeat is one.
+    const dir = join(state, "v3", "do", "atomic-orchestrator-AgentLinkDO");
+    const database = readdirSync(dir).find((name) => /^[0-9a-f]{64}\.sqlite$/.test(name));
+    expect(database).toBeDefined();
+    const rows = () =>
+      execFileSync("python3", [
+        "-c",
+        "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM assigned').fetchone()[0])",
+        join(dir, database!),
+      ])
+        .toString()
+        .trim();
+    await until(
+      async () => rows(),
+      (n) => n === "0",
+      10_000,
+      200,
+    );
   });
 });

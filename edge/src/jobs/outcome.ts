@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JobError } from "../../../shared/src/index.ts";
+import { JobSpec } from "./job.ts";
 
 /** What a job ended with, as its owner sees it: the agent's result or a job error. */
 export const JobOutcome = z.discriminatedUnion("ok", [
@@ -19,10 +20,15 @@ export const EventAck = z.object({
 });
 export type EventAck = z.infer<typeof EventAck>;
 
-/** How an owner took a job's result; `missing_events`: the result names events it has not stored yet. */
+/**
+ * How an owner took a job's result; `missing_events`: the result names events it has not stored
+ * yet. `next`: the owner's next job, which it leaves to the agent link that brought the result
+ * (a pipeline runs one job at a time, so the agent that ran one may as well take the next).
+ */
 export const ResultAck = z.object({
   status: z.enum(["stored", "stale", "missing_events"]),
   last_seq: z.number().int().nonnegative(),
+  next: JobSpec.optional(),
 });
 export type ResultAck = z.infer<typeof ResultAck>;
 

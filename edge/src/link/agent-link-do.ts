@@ -6,6 +6,7 @@ import {
   HEARTBEAT_MISSES,
   JobKind,
   jobKey,
+  Labels,
   LINK_VERSION,
 } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
@@ -14,6 +15,7 @@ import { createEdgeLogger, type EdgeLogger } from "../log.ts";
 import { closeQuietly } from "../sockets/close-quietly.ts";
 import type { JobRef, JobSpec } from "../jobs/job.ts";
 import { jobOwner, ownerKey, parseOwnerKey } from "../jobs/owner.ts";
+import { canRun } from "../scheduler/placement.ts";
 import { readAgentFrame } from "./agent-frames.ts";
 
 const LinkState = z.object({
@@ -24,6 +26,10 @@ const LinkState = z.object({
   draining: z.boolean(),
   disconnected_at: z.number().nullable(),
   health: AgentHealthSchema.nullable(),
+  // From the agent's hello: what it runs, to take a pipeline's next job on (links saved before
+  // these were kept read as running nothing, so their next jobs go through the scheduler).
+  kinds: z.array(JobKind).default([]),
+  labels: Labels.default({}),
 });
 type LinkState = z.infer<typeof LinkState>;
 
@@ -63,6 +69,12 @@ export class AgentLinkDO extends DurableObject<Env> {
   #assigned = new Map<string, JobRow>();
   /** Each socket's session, read from its attachment once (frames arrive many times a second). */
   #sessions = new WeakMap<WebSocket, string | null>();
+  /**
+   * Rows of jobs this link is done with, deleted with its next write instead of a commit of their
+   * own (see #forget). Lost if the object leaves memory first: their rows are read back then,
+   * and each is a job its owner no longer counts as current.
+   */
+  #doneRows: JobRef[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -104,6 +116,8 @@ export class AgentLinkDO extends DurableObject<Env> {
       draining: false,
       disconnected_at: this.#link?.disconnected_at ?? null,
       health: this.#link?.health ?? null,
+      kinds: this.#link?.kinds ?? [],
+      labels: this.#link?.labels ?? {},
     };
     this.#saveLink();
     this.#lastSeen = Date.now();
@@ -206,6 +220,8 @@ export class AgentLinkDO extends DurableObject<Env> {
     link.draining = false;
     link.disconnected_at = null;
     link.health = hello.health;
+    link.kinds = hello.capacity.kinds;
+    link.labels = hello.labels;
     this.#saveLink();
     this.#send(ws, {
       v: LINK_VERSION,
@@ -254,8 +270,38 @@ export class AgentLinkDO extends DurableObject<Env> {
     this.#ack(ws, job, msg.events, true);
     // A pipeline runs one job at a time: its next placement, or its end, frees this job's slot
     // at the scheduler. Anything else (an execution's run, a result nobody waits for) frees it here.
-    if (ack.status === "stored" && job.owner.kind === "pipeline") this.#forget(job);
-    else await this.#release(job);
+    if (ack.status === "stored" && job.owner.kind === "pipeline") {
+      this.#forget(job);
+      if (ack.next) await this.#takeOn(job, ack.next);
+    } else await this.#release(job);
+  }
+
+  /**
+   * A pipeline's next job, handed over with the ack of its previous one: this agent runs it when
+   * it can (linked, not draining, the kind, the labels, its model up), and the pipeline's slot at
+   * the scheduler moves from the one job to the other. Otherwise the scheduler places it, as it
+   * places any job, and an agent it cannot find is reported to the pipeline.
+   */
+  async #takeOn(previous: JobRef, next: JobSpec): Promise<void> {
+    const link = this.#link;
+    const health = link?.health ?? null;
+    const taken = link !== null && health !== null && canRun({ ...link, health }, next) && (await this.assign(next));
+    try {
+      if (taken) {
+        await this.#scheduler().jobContinued(refOf(previous), { ...refOf(next), owner: next.owner }, link.agent_id);
+        return;
+      }
+      const placed = await this.#scheduler().placeJob(next);
+      if (placed.status !== "unavailable") return;
+      await jobOwner(this.env, next.owner).jobUnplaced(refOf(next), {
+        code: "no_agent",
+        message: "no host-agent can take this job",
+      });
+    } catch (error) {
+      // The job stays the pipeline's current one; without this it would wait for its stage's deadline.
+      this.#log.error("could not place a pipeline's next job", { job_id: next.job_id, error });
+      if (!taken) await jobOwner(this.env, next.owner).jobLost(refOf(next), "its placement failed");
+    }
   }
 
   async #onRejected(ref: JobRef, reason: string): Promise<void> {
@@ -288,6 +334,7 @@ export class AgentLinkDO extends DurableObject<Env> {
   async assign(spec: JobSpec): Promise<boolean> {
     const ws = this.#currentSocket();
     if (!ws || !this.#link?.connected || this.#link.draining) return false;
+    this.#deleteDoneRows();
     this.#sql.exec(
       "INSERT OR REPLACE INTO assigned (job_id, attempt, owner, kind) VALUES (?, ?, ?, ?)",
       spec.job_id,
@@ -416,6 +463,8 @@ export class AgentLinkDO extends DurableObject<Env> {
   /** The scheduler hears every heartbeat (the dashboard shows when each agent was last heard), and its health when it changed. */
   async #heartbeat(health: AgentHealth): Promise<void> {
     const link = this.#link!;
+    // An idle link's finished jobs leave the table within a heartbeat.
+    this.#deleteDoneRows();
     const changed = JSON.stringify(link.health) !== JSON.stringify(health);
     if (changed) {
       link.health = health;
@@ -432,9 +481,24 @@ export class AgentLinkDO extends DurableObject<Env> {
     return this.#assigned.get(jobKey(ref)) ?? null;
   }
 
+  /**
+   * Done with a job. Its row is deleted with this link's next write (an assignment, the saved
+   * link, or the next heartbeat): a delete of its own would be one more commit, and its sync, for
+   * every job. A row left behind is harmless: read back after the object left memory, it names
+   * a job its owner no longer counts as current, and handing that back, cancelling it or
+   * releasing it changes nothing.
+   */
   #forget(ref: JobRef): void {
-    this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", ref.job_id, ref.attempt);
-    this.#assigned.delete(jobKey(ref));
+    if (this.#assigned.delete(jobKey(ref))) this.#doneRows.push({ job_id: ref.job_id, attempt: ref.attempt });
+  }
+
+  #deleteDoneRows(): void {
+    for (const ref of this.#doneRows) {
+      // The same attempt may have been assigned again since: its row then stands.
+      if (this.#assigned.has(jobKey(ref))) continue;
+      this.#sql.exec("DELETE FROM assigned WHERE job_id = ? AND attempt = ?", ref.job_id, ref.attempt);
+    }
+    this.#doneRows = [];
   }
 
   #isCurrent(ws: WebSocket): boolean {
@@ -473,6 +537,7 @@ export class AgentLinkDO extends DurableObject<Env> {
   }
 
   #saveLink(): void {
+    this.#deleteDoneRows();
     if (this.#link) this.#sql.exec("INSERT OR REPLACE INTO link (id, body) VALUES (1, ?)", JSON.stringify(this.#link));
   }
 

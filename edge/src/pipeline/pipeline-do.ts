@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ErrorBody, GenerateRequest, JobEventBody, PipelineView, StageName } from "../../../shared/src/index.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
-import type { JobRef } from "../jobs/job.ts";
+import type { JobRef, JobSpec } from "../jobs/job.ts";
 import type { EventAck, JobOutcome, JobStatus, ResultAck } from "../jobs/outcome.ts";
 import type { JobOwnerApi } from "../jobs/owner.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
@@ -57,6 +57,8 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
   #logger: EdgeLogger;
   /** A webhook attempt is under way: an alarm that rings meanwhile does not start another. */
   #delivering = false;
+  /** Set while a job's result is applied: the next job it leads to, kept for the ack (jobResult). */
+  #handOff: { next: JobSpec | null } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -179,11 +181,26 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
     return ack;
   }
 
+  /**
+   * A job's result. When it succeeded and the stage that follows needs a job, that job goes back
+   * with the ack for the agent link that brought the result to hand to the same agent: the way to
+   * the scheduler and back to that link is saved, and the pipeline's slot stays where it was.
+   */
   async jobResult(job: JobRef, events: number, outcome: JobOutcome, agentId: string): Promise<ResultAck> {
     if (!this.#machine) return { status: "stale", last_seq: 0 };
     const { ack, effects } = this.#machine.jobResult(job, events, outcome, agentId);
-    await this.#apply(effects);
-    return ack;
+    if (ack.status !== "stored" || !outcome.ok || agentId === "") {
+      await this.#apply(effects);
+      return ack;
+    }
+    const handOff: { next: JobSpec | null } = { next: null };
+    this.#handOff = handOff;
+    try {
+      await this.#apply(effects);
+    } finally {
+      this.#handOff = null;
+    }
+    return handOff.next === null ? ack : { ...ack, next: handOff.next };
   }
 
   async jobLost(job: JobRef, reason: string): Promise<void> {
@@ -299,12 +316,19 @@ export class PipelineDO extends DurableObject<Env> implements JobOwnerApi {
       case "stage-event":
         return stageEvent(effect, this.#stageContext(machine, effect.stage));
       case "place-job": {
+        const handOff = this.#handOff;
+        if (handOff !== null && handOff.next === null) {
+          // Placed by the agent link the result came from (see jobResult), which reports an
+          // agent it cannot find with jobUnplaced, as the scheduler would.
+          handOff.next = effect.spec;
+          return;
+        }
         const placed = await this.#scheduler().placeJob(effect.spec);
         return this.#apply(machine.placed(effect.epoch, effect.spec, placed.status));
       }
       case "cancel-job":
         await this.#scheduler()
-          .cancelJob(effect.job, effect.reason)
+          .cancelJob(effect.job, effect.reason, { kind: "pipeline", id: machine.record.id })
           .catch((error: unknown) => this.#logger.warn("could not cancel job", { ...effect.job, error }));
         return;
       case "purge":

@@ -88,6 +88,24 @@ export class JobPlacement {
     return outcome;
   }
 
+  /**
+   * The agent that ran a pipeline's previous job took its next one itself: the pipeline's slot
+   * stays on that agent and now names the new job. Nothing changes when the slot no longer holds
+   * the previous job there (the pipeline ended, or its next job was placed elsewhere meanwhile).
+   */
+  continued(previous: JobRef, next: JobRef & { owner: JobOwner }, agentId: string): boolean {
+    const held = this.#slots.get(slotOf(next));
+    if (!held || held.agent_id !== agentId || jobKey(held) !== jobKey(previous)) return false;
+    // In memory only: the stored row keeps the same slot on the same agent, which is what a
+    // restart needs (the load it counts); the job it names is set again from the agent's link
+    // when the agent re-links (agentUp), and a cancel finds a pipeline's job by its slot.
+    this.#slotOfJob.delete(jobKey(held));
+    const moved = { ...held, job_id: next.job_id, attempt: next.attempt };
+    this.#slots.set(held.slot, moved);
+    this.#slotOfJob.set(jobKey(moved), held.slot);
+    return true;
+  }
+
   /** Frees the slot of exactly this attempt (cancelled, lost, or an execution's result). */
   releaseJob(job: JobRef): boolean {
     const slot = this.#slotOfJob.get(jobKey(job));
@@ -99,8 +117,12 @@ export class JobPlacement {
     return this.#free(ownerKey(owner));
   }
 
-  /** Where a job is: the agent it is placed on, `waiting` (now removed from the wait), or null. */
-  withdraw(job: JobRef): { agent_id: string } | "waiting" | null {
+  /**
+   * Where a job is: the agent it is placed on, `waiting` (now removed from the wait), or null. A
+   * pipeline's job whose agent took it on from the previous one may not be named by its slot yet:
+   * the agent its pipeline's slot is on is where it runs, if anywhere.
+   */
+  withdraw(job: JobRef, owner?: JobOwner): { agent_id: string } | "waiting" | null {
     const removed = this.#sql.exec(
       "DELETE FROM pending WHERE job_id = ? AND attempt = ?",
       job.job_id,
@@ -110,7 +132,9 @@ export class JobPlacement {
       this.#waiting = Math.max(0, this.#waiting - removed);
       return "waiting";
     }
-    const slot = this.#slots.get(this.#slotOfJob.get(jobKey(job)) ?? "");
+    const slot =
+      this.#slots.get(this.#slotOfJob.get(jobKey(job)) ?? "") ??
+      (owner?.kind === "pipeline" ? this.#slots.get(ownerKey(owner)) : undefined);
     return slot ? { agent_id: slot.agent_id } : null;
   }
 

@@ -2,7 +2,10 @@ import type { JobSpec } from "../jobs/job.ts";
 import type { AgentInfo } from "./agent-registry.ts";
 
 /** Whether an agent could run a job at all (connected, not draining, the kind, the labels). */
-export function canRun(agent: AgentInfo, spec: Pick<JobSpec, "kind" | "labels">): boolean {
+export function canRun(
+  agent: Pick<AgentInfo, "connected" | "draining" | "kinds" | "health" | "labels">,
+  spec: Pick<JobSpec, "kind" | "labels">,
+): boolean {
   if (!agent.connected || agent.draining || !agent.kinds.includes(spec.kind)) return false;
   if (spec.kind.startsWith("llm.") && agent.health.llm.status === "unavailable") return false;
   if (spec.kind === "sandbox.execute" && agent.health.docker.status !== "available") return false;

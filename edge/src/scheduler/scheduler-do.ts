@@ -5,7 +5,7 @@ import type { AgentHealth, ErrorBody, PipelineChange, PoolOverviewEvent, Priorit
 import { authMode } from "../access/api-keys.ts";
 import { readConfig, type EdgeConfig } from "../config.ts";
 import { createEdgeLogger, type EdgeLogger } from "../log.ts";
-import type { JobRef, JobSpec } from "../jobs/job.ts";
+import type { JobOwner, JobRef, JobSpec } from "../jobs/job.ts";
 import { jobOwner } from "../jobs/owner.ts";
 import {
   executionHistogram,
@@ -195,9 +195,20 @@ export class SchedulerDO extends DurableObject<Env> {
     return outcome;
   }
 
-  /** Takes a job back: out of the wait, or cancelled at its agent (whose link then releases it). */
-  async cancelJob(job: JobRef, reason: string): Promise<void> {
-    const where = this.#placement.withdraw(job);
+  /**
+   * A pipeline's next job went straight to the agent that ran its previous one (the agent link
+   * took it on from the result): the pipeline's slot there now names it.
+   */
+  async jobContinued(previous: JobRef, next: JobRef & { owner: JobOwner }, agentId: string): Promise<void> {
+    if (this.#placement.continued(previous, next, agentId)) this.#feed.changed();
+  }
+
+  /**
+   * Takes a job back: out of the wait, or cancelled at its agent (whose link then releases it).
+   * `owner` finds a pipeline's job that its agent took on before the slot was told.
+   */
+  async cancelJob(job: JobRef, reason: string, owner?: JobOwner): Promise<void> {
+    const where = this.#placement.withdraw(job, owner);
     if (where === null || where === "waiting") return;
     await this.env.AGENT_LINK.getByName(where.agent_id)
       .cancelJob(job, reason)

@@ -298,9 +298,13 @@ export class AgentLinkDO extends DurableObject<Env> {
         message: "no host-agent can take this job",
       });
     } catch (error) {
-      // The job stays the pipeline's current one; without this it would wait for its stage's deadline.
-      this.#log.error("could not place a pipeline's next job", { job_id: next.job_id, error });
-      if (!taken) await jobOwner(this.env, next.owner).jobLost(refOf(next), "its placement failed");
+      this.#log.error("could not place a pipeline's next job", { job_id: next.job_id, taken, error });
+      // Taken, the job runs and a cancel still finds it by the pipeline's slot. Not placed, it is
+      // handed back to be placed again; otherwise it would wait for its stage's deadline.
+      if (taken) return;
+      await jobOwner(this.env, next.owner)
+        .jobLost(refOf(next), "its placement failed")
+        .catch((lost: unknown) => this.#log.error("could not hand a job back", { job_id: next.job_id, error: lost }));
     }
   }
 

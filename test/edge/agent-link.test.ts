@@ -287,10 +287,23 @@ describe("the agent link: jobs", () => {
 describe("the agent link: a pipeline's next job", () => {
   const PARSED = { language: "python", framework: null, entry_file: "main.py", summary: "next job" };
 
-  /** The pipeline's running jobs per agent, as /api/status counts them. */
-  async function runningOn(ids: string[]): Promise<number[]> {
-    const status = await getJson(`${edge.url}/api/status`);
-    return ids.map((id) => status.body.agents.find((a: any) => a.agent_id === id)?.running ?? -1);
+  /** Waits until /api/status counts `expected[i]` running jobs on agent `ids[i]`. */
+  async function untilRunning(ids: string[], expected: number[]): Promise<void> {
+    await until(
+      async () => {
+        const status = await getJson(`${edge.url}/api/status`);
+        return ids.map((id) => status.body.agents.find((a: any) => a.agent_id === id)?.running ?? -1);
+      },
+      (running) => running.every((n, i) => n === expected[i]),
+    );
+  }
+
+  /** The pipeline's view once it completed. */
+  async function completed(id: string) {
+    return until(
+      () => getJson(`${edge.url}/api/pipelines/${id}`),
+      (r) => r.body.state === "COMPLETED",
+    );
   }
 
   it("stays with the agent that ran the previous job, and the pipeline's slot moves with it", async () => {
@@ -302,24 +315,15 @@ describe("the agent link: a pipeline's next job", () => {
     both.result(parse, 0, PARSED);
     const generate = await both.nextJob("llm.generate");
     expect(generate.pipeline_id).toBe(res.body.pipeline_id);
-    await until(
-      () => runningOn([both.id, other.id]),
-      (running) => running[0] === 1 && running[1] === 0,
-    );
+    await untilRunning([both.id, other.id], [1, 0]);
     both.generate(generate, CODE);
-    const view = await until(
-      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
-      (r) => r.body.state === "COMPLETED",
-    );
+    const view = await completed(res.body.pipeline_id);
     expect(view.body.stages.slice(0, 2).map((s: any) => [s.stage, s.agent_id])).toEqual([
       ["PARSING", both.id],
       ["GENERATING", both.id],
     ]);
     expect(view.body.requirements).toMatchObject({ ...PARSED, source: "agent" });
-    await until(
-      () => runningOn([both.id, other.id]),
-      (running) => running[0] === 0 && running[1] === 0,
-    );
+    await untilRunning([both.id, other.id], [0, 0]);
     expect(other.socket.messages.filter((m: any) => m.type === "job.assign")).toEqual([]);
     both.close();
     other.close();
@@ -332,15 +336,9 @@ describe("the agent link: a pipeline's next job", () => {
     const parse = await parser.nextJob("llm.parse");
     parser.result(parse, 0, PARSED);
     const generate = await generator.nextJob("llm.generate");
-    await until(
-      () => runningOn([parser.id, generator.id]),
-      (running) => running[0] === 0 && running[1] === 1,
-    );
+    await untilRunning([parser.id, generator.id], [0, 1]);
     generator.generate(generate, CODE);
-    const view = await until(
-      () => getJson(`${edge.url}/api/pipelines/${res.body.pipeline_id}`),
-      (r) => r.body.state === "COMPLETED",
-    );
+    const view = await completed(res.body.pipeline_id);
     expect(view.body.stages.slice(0, 2).map((s: any) => s.agent_id)).toEqual([parser.id, generator.id]);
     expect(parser.socket.messages.filter((m: any) => m.type === "job.assign")).toHaveLength(1);
     parser.close();
@@ -357,10 +355,7 @@ describe("the agent link: a pipeline's next job", () => {
     expect(cancelled.body.state).toBe("CANCELLED");
     const cancel = await agent.socket.waitFor((m) => m["type"] === "job.cancel" && m["job_id"] === generate.job_id);
     expect(cancel["attempt"]).toBe(generate.attempt);
-    await until(
-      () => runningOn([agent.id]),
-      (running) => running[0] === 0,
-    );
+    await untilRunning([agent.id], [0]);
     agent.close();
   });
 });
